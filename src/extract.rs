@@ -1,0 +1,840 @@
+//! Extract stage: files → records. Knows containers, not vendors.
+//!
+//! Consumes the files a source names (a path or a glob), produces one [`Record`] per input
+//! record: the record's fields as a JSON object (CSV cells become strings), the line where
+//! it starts and its text. Reads CSV (delimiter sniffed: `,` `;` tab `|`), JSON documents
+//! (an array, one object, or a response envelope such as `{"data": […]}` or Epixel's
+//! `{"status_code", "errors", "data": {"results": […]}}`), JSON Lines (one record, array or
+//! envelope per line), any of them gzip-compressed, UTF-8 with or without a BOM (UTF-16 with
+//! a BOM, and Windows-1252 as a fallback with a warning), LF or CRLF.
+//!
+//! Rejects: malformed JSON lines or documents, CSV rows with the wrong field count, blank
+//! rows, values that are not objects, envelopes that report an error. A file that cannot be
+//! opened or decompressed is a fatal [`ExtractError`].
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::reject::{Place, Reason, Reject, Stage};
+
+/// Errors that stop a run: an input that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is named or marked as gzip but does not decompress.
+    #[error("cannot decompress {path}: {source}")]
+    Gzip {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A source's path matches no file.
+    #[error("no input file matches {pattern}")]
+    NoMatch {
+        /// The pattern as resolved.
+        pattern: String,
+    },
+    /// A source's glob pattern is not valid.
+    #[error("invalid glob pattern {pattern}: {message}")]
+    BadPattern {
+        /// The pattern as written.
+        pattern: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Container format of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma (or `;`, tab, `|`) separated values with a header row.
+    Csv,
+    /// A JSON document: array, object or envelope (also accepts one value per line).
+    Json,
+    /// JSON Lines: one value per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The name used in pipeline files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// One input file, read and decoded.
+#[derive(Debug)]
+pub struct FileData {
+    /// The path as shown in outputs: relative to the pipeline file's folder.
+    pub display: String,
+    /// Size on disk, in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the bytes on disk, hex.
+    pub sha256: String,
+    /// The decoded text.
+    pub text: String,
+    /// The container format.
+    pub format: Format,
+    /// Things a person should know about the file (encoding fallbacks, emptiness).
+    pub warnings: Vec<String>,
+}
+
+/// One input record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<'a> {
+    /// The file, as shown in outputs.
+    pub file: &'a str,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The record's fields.
+    pub fields: Map<String, Value>,
+    /// The record's text in the file.
+    pub raw: &'a str,
+}
+
+/// What the vendor says about objects: which ones are records although they hold an
+/// envelope-like key (a Lead.Pro webhook delivery `{"event", "data": {lead}}`).
+pub type IsRecord = fn(&Map<String, Value>) -> bool;
+
+/// Expands a source path (a file or a glob) into files, sorted by path.
+pub fn resolve(pattern: &Path) -> Result<Vec<PathBuf>, ExtractError> {
+    let text = pattern.to_string_lossy().to_string();
+    if !text.contains(['*', '?', '[']) {
+        return if pattern.exists() {
+            Ok(vec![pattern.to_path_buf()])
+        } else {
+            Err(ExtractError::Io {
+                path: text,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            })
+        };
+    }
+    let paths = glob::glob(&text).map_err(|e| ExtractError::BadPattern {
+        pattern: text.clone(),
+        message: e.msg.to_string(),
+    })?;
+    let mut files: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(ExtractError::NoMatch { pattern: text });
+    }
+    Ok(files)
+}
+
+/// Reads, checksums, decompresses and decodes one file.
+pub fn read_file(
+    path: &Path,
+    display: &str,
+    explicit: Option<Format>,
+) -> Result<FileData, ExtractError> {
+    let io_err = |source| ExtractError::Io {
+        path: display.to_string(),
+        source,
+    };
+    let disk = std::fs::read(path).map_err(io_err)?;
+    let sha256 = hex(&Sha256::digest(&disk));
+    let bytes = disk.len() as u64;
+    let gz = disk.starts_with(&[0x1f, 0x8b]);
+    let content = if gz {
+        let mut out = Vec::with_capacity(disk.len() * 4);
+        flate2::read::MultiGzDecoder::new(disk.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|source| ExtractError::Gzip {
+                path: display.to_string(),
+                source,
+            })?;
+        out
+    } else {
+        disk
+    };
+    let mut warnings = Vec::new();
+    let text = decode(content, display, &mut warnings);
+    let format = explicit.unwrap_or_else(|| detect_format(path, &text));
+    if text.trim().is_empty() {
+        warnings.push(format!("{display} is empty"));
+    }
+    Ok(FileData {
+        display: display.to_string(),
+        bytes,
+        sha256,
+        text,
+        format,
+        warnings,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn decode(content: Vec<u8>, display: &str, warnings: &mut Vec<String>) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(&content) {
+        if enc == encoding_rs::UTF_8 {
+            if let Ok(s) = std::str::from_utf8(&content[bom_len..]) {
+                return s.to_string();
+            }
+        } else {
+            let (text, _, bad) = enc.decode(&content);
+            if bad {
+                warnings.push(format!(
+                    "{display}: some {} characters could not be decoded",
+                    enc.name()
+                ));
+            }
+            return text.into_owned();
+        }
+    }
+    match String::from_utf8(content) {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.push(format!("{display} is not UTF-8: read as Windows-1252"));
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
+            text.into_owned()
+        }
+    }
+}
+
+/// The format a file's name says, else what its first character suggests.
+pub fn detect_format(path: &Path, text: &str) -> Format {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "csv" | "tsv" | "txt" => Format::Csv,
+        "jsonl" | "ndjson" => Format::Jsonl,
+        "json" => Format::Json,
+        _ => match text.trim_start().as_bytes().first() {
+            Some(b'[') | Some(b'{') => Format::Json,
+            _ => Format::Csv,
+        },
+    }
+}
+
+/// Every record of a file, or the reject that stands for it, in file order.
+pub fn records<'a>(
+    file: &'a FileData,
+    place: Place<'_>,
+    is_record: IsRecord,
+) -> Vec<Result<Record<'a>, Reject>> {
+    let lines = LineIndex::new(&file.text);
+    let mut out = Vec::new();
+    let mut cx = JsonCx {
+        file: &file.display,
+        text: &file.text,
+        lines: &lines,
+        place,
+        is_record,
+        out: &mut out,
+    };
+    match file.format {
+        Format::Csv => csv_records(file, place, &mut out),
+        Format::Json if file.text.trim_start().starts_with('[') => cx.document_array(),
+        Format::Json | Format::Jsonl => cx.stream(),
+    }
+    out
+}
+
+/// The header of a CSV file (trimmed), or the keys of a JSON file's first record.
+pub fn field_names(file: &FileData, is_record: IsRecord) -> Vec<String> {
+    match file.format {
+        Format::Csv => {
+            let mut rdr = csv_reader(&file.text);
+            rdr.headers().map(clean_headers).unwrap_or_default()
+        }
+        Format::Json | Format::Jsonl => {
+            let place = Place {
+                system: crate::lead::System::Csv,
+                source_index: 0,
+                file: &file.display,
+                line: 0,
+            };
+            let small = FileData {
+                display: file.display.clone(),
+                bytes: 0,
+                sha256: String::new(),
+                text: first_chunk(&file.text),
+                format: file.format,
+                warnings: Vec::new(),
+            };
+            records(&small, place, is_record)
+                .into_iter()
+                .find_map(Result::ok)
+                .map(|r| r.fields.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The start of a JSON file big enough to hold its first record, without reading a huge
+/// array: the whole text when small, else the first line (JSONL).
+fn first_chunk(text: &str) -> String {
+    if text.len() <= 1 << 20 || !text.trim_start().starts_with('{') {
+        return text.to_string();
+    }
+    text.lines().next().unwrap_or("").to_string()
+}
+
+struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex {
+            newlines: memchr_all(text.as_bytes()),
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    fn line(&self, offset: usize) -> u64 {
+        (self.newlines.partition_point(|&n| n < offset) + 1) as u64
+    }
+}
+
+fn memchr_all(bytes: &[u8]) -> Vec<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+        .collect()
+}
+
+struct JsonCx<'a, 'o, 'p> {
+    file: &'a str,
+    text: &'a str,
+    lines: &'o LineIndex,
+    place: Place<'p>,
+    is_record: IsRecord,
+    out: &'o mut Vec<Result<Record<'a>, Reject>>,
+}
+
+const ENVELOPE_KEYS: [&str; 5] = ["data", "results", "leads", "items", "records"];
+
+impl<'a> JsonCx<'a, '_, '_> {
+    fn offset(&self, s: &str) -> usize {
+        s.as_ptr() as usize - self.text.as_ptr() as usize
+    }
+
+    fn reject(&mut self, line: u64, reason: Reason, detail: String, raw: &str) {
+        let place = Place { line, ..self.place };
+        self.out
+            .push(Err(place.reject(Stage::Extract, reason, "", detail, raw)));
+    }
+
+    /// A document that is one JSON array; a break in it keeps the elements before it.
+    fn document_array(&mut self) {
+        let mut items: Vec<&'a RawValue> = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(self.text);
+        let result = Collect(&mut items)
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        for item in items {
+            self.walk(item);
+        }
+        if let Err(e) = result {
+            let line = e.line() as u64;
+            let start = self.line_start(line);
+            let tail = &self.text[start..];
+            self.reject(
+                line,
+                Reason::MalformedJson,
+                format!("{e}; the rest of the file from this line could not be read"),
+                tail,
+            );
+        }
+    }
+
+    fn line_start(&self, line: u64) -> usize {
+        if line <= 1 {
+            0
+        } else {
+            self.lines.newlines[(line as usize - 2).min(self.lines.newlines.len() - 1)] + 1
+        }
+    }
+
+    /// A sequence of JSON values (JSON Lines, or one document); a broken value is rejected
+    /// and reading goes on at the next line that starts a value.
+    fn stream(&mut self) {
+        let mut pos = 0;
+        while pos < self.text.len() {
+            let rest = &self.text[pos..];
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&'a RawValue>();
+            let mut failed = None;
+            for item in stream.by_ref() {
+                match item {
+                    Ok(v) => self.walk(v),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let Some(err) = failed else { break };
+            // The value that failed starts after the last good one.
+            let good_end = pos + stream.byte_offset();
+            let start =
+                good_end + self.text[good_end..].len() - self.text[good_end..].trim_start().len();
+            let line = self.lines.line(start);
+            let line_end = self.text[start..]
+                .find('\n')
+                .map_or(self.text.len(), |i| start + i);
+            let next = self.next_value_line(line_end);
+            let raw_end = if next > start { next } else { line_end };
+            self.reject(
+                line,
+                Reason::MalformedJson,
+                err.to_string(),
+                &self.text[start..raw_end],
+            );
+            pos = next.max(line_end);
+        }
+    }
+
+    /// Offset of the next line (after `from`) whose first non-blank character opens a value.
+    fn next_value_line(&self, from: usize) -> usize {
+        let mut at = from;
+        while at < self.text.len() {
+            let line_start = at + 1;
+            if line_start >= self.text.len() {
+                return self.text.len();
+            }
+            let line = &self.text[line_start..];
+            let first = line
+                .trim_start_matches([' ', '\t', '\r'])
+                .as_bytes()
+                .first();
+            if matches!(first, Some(b'{') | Some(b'[')) {
+                return line_start;
+            }
+            at = line.find('\n').map_or(self.text.len(), |i| line_start + i);
+        }
+        self.text.len()
+    }
+
+    fn walk(&mut self, raw: &'a RawValue) {
+        let s = raw.get();
+        let line = self.lines.line(self.offset(s));
+        match s.as_bytes().first() {
+            Some(b'[') => match serde_json::from_str::<Vec<&'a RawValue>>(s) {
+                Ok(items) => items.into_iter().for_each(|i| self.walk(i)),
+                Err(e) => self.reject(line, Reason::MalformedJson, e.to_string(), s),
+            },
+            Some(b'{') => self.object(line, s),
+            _ => self.reject(
+                line,
+                Reason::NotARecord,
+                "expected a JSON object (a record), found a bare value".into(),
+                s,
+            ),
+        }
+    }
+
+    fn object(&mut self, line: u64, s: &'a str) {
+        let fields: Map<String, Value> = match serde_json::from_str(s) {
+            Ok(m) => m,
+            Err(e) => return self.reject(line, Reason::MalformedJson, e.to_string(), s),
+        };
+        if !(self.is_record)(&fields) {
+            if let Some(problem) = error_response(&fields) {
+                return self.reject(line, Reason::ErrorResponse, problem, s);
+            }
+            let key = ENVELOPE_KEYS.iter().find(|k| {
+                matches!(
+                    fields.get(**k),
+                    Some(Value::Array(_)) | Some(Value::Object(_))
+                )
+            });
+            if let Some(key) = key {
+                let inner: HashMap<&str, &'a RawValue> = match serde_json::from_str(s) {
+                    Ok(m) => m,
+                    Err(e) => return self.reject(line, Reason::MalformedJson, e.to_string(), s),
+                };
+                if let Some(v) = inner.get(*key) {
+                    return self.walk(v);
+                }
+            }
+        }
+        self.out.push(Ok(Record {
+            file: self.file,
+            line,
+            fields,
+            raw: s,
+        }));
+    }
+}
+
+/// An envelope that reports failure: `status_code` ≥ 300, or a non-empty `errors`/`error`.
+fn error_response(fields: &Map<String, Value>) -> Option<String> {
+    let status = fields.get("status_code").and_then(|v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    let errors = ["errors", "error"]
+        .iter()
+        .find_map(|k| match fields.get(*k) {
+            Some(Value::Object(m)) if !m.is_empty() => Some(Value::Object(m.clone()).to_string()),
+            Some(Value::Array(a)) if !a.is_empty() => Some(Value::Array(a.clone()).to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            _ => None,
+        });
+    match (status, errors) {
+        (Some(code), errs) if code >= 300 => Some(format!(
+            "the response reports status {code}{}",
+            errs.map(|e| format!(": {e}")).unwrap_or_default()
+        )),
+        (_, Some(errs)) => Some(format!("the response reports errors: {errs}")),
+        _ => None,
+    }
+}
+
+/// Collects the elements of a JSON array into a vector as they are read, so that those
+/// before a syntax error are kept.
+struct Collect<'v, 'a>(&'v mut Vec<&'a RawValue>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Collect<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Collect<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            self.0.push(item);
+        }
+        Ok(())
+    }
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    let header = text.lines().next().unwrap_or("");
+    let delimiter = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| (count_outside_quotes(header, *d), *d == b','))
+        .unwrap_or(b',');
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes())
+}
+
+fn count_outside_quotes(line: &str, delimiter: u8) -> usize {
+    let mut quoted = false;
+    line.bytes()
+        .filter(|&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            !quoted && b == delimiter
+        })
+        .count()
+}
+
+fn clean_headers(h: &csv::StringRecord) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    h.iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = name.trim().trim_start_matches('\u{feff}').to_string();
+            let name = if name.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                name
+            };
+            let n = seen.entry(name.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                format!("{name}_{n}")
+            } else {
+                name
+            }
+        })
+        .collect()
+}
+
+fn csv_records<'a>(
+    file: &'a FileData,
+    place: Place<'_>,
+    out: &mut Vec<Result<Record<'a>, Reject>>,
+) {
+    let text = file.text.as_str();
+    let mut rdr = csv_reader(text);
+    let headers = match rdr.headers() {
+        Ok(h) => clean_headers(h),
+        Err(e) => {
+            let p = Place { line: 1, ..place };
+            out.push(Err(p.reject(
+                Stage::Extract,
+                Reason::MalformedCsvRow,
+                "",
+                format!("the header row cannot be read: {e}"),
+                text.lines().next().unwrap_or(""),
+            )));
+            return;
+        }
+    };
+    let lines = LineIndex::new(text);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = rdr.position().clone();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let end = rdr.position().byte() as usize;
+                let begin = record.position().map_or(start.byte(), |p| p.byte()) as usize;
+                // Counted here from the byte offset: the same rule as for JSON records.
+                let line = lines.line(skip_line_ends(text, begin));
+                let begin = skip_line_ends(text, begin);
+                let raw =
+                    &text[begin.min(text.len())..end.min(text.len()).max(begin.min(text.len()))];
+                let p = Place { line, ..place };
+                out.push(csv_row(&file.display, &headers, &record, raw, p));
+            }
+            Err(e) => {
+                let line = lines.line(skip_line_ends(text, start.byte() as usize));
+                let p = Place { line, ..place };
+                out.push(Err(p.reject(
+                    Stage::Extract,
+                    Reason::MalformedCsvRow,
+                    "",
+                    e.to_string(),
+                    "",
+                )));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The offset of the first character after any line ends at `at`.
+fn skip_line_ends(text: &str, at: usize) -> usize {
+    let rest = text.get(at..).unwrap_or("");
+    at + (rest.len() - rest.trim_start_matches(['\r', '\n']).len())
+}
+
+fn csv_row<'a>(
+    file: &'a str,
+    headers: &[String],
+    record: &csv::StringRecord,
+    raw: &'a str,
+    p: Place<'_>,
+) -> Result<Record<'a>, Reject> {
+    let extra_filled = record
+        .iter()
+        .skip(headers.len())
+        .any(|v| !v.trim().is_empty());
+    if record.len() < headers.len() || extra_filled {
+        return Err(p.reject(
+            Stage::Extract,
+            Reason::MalformedCsvRow,
+            "",
+            format!(
+                "the row has {} fields, the header has {}",
+                record.len(),
+                headers.len()
+            ),
+            raw,
+        ));
+    }
+    let mut fields = Map::new();
+    for (name, value) in headers.iter().zip(record.iter()) {
+        if !value.trim().is_empty() {
+            fields.insert(name.clone(), Value::String(value.to_string()));
+        }
+    }
+    if fields.is_empty() {
+        return Err(p.reject(
+            Stage::Extract,
+            Reason::EmptyRecord,
+            "",
+            "every field of the row is blank",
+            raw,
+        ));
+    }
+    Ok(Record {
+        file,
+        line: p.line,
+        fields,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::System;
+
+    fn file(text: &str, format: Format) -> FileData {
+        FileData {
+            display: "f".into(),
+            bytes: text.len() as u64,
+            sha256: String::new(),
+            text: text.into(),
+            format,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn place() -> Place<'static> {
+        Place {
+            system: System::Csv,
+            source_index: 0,
+            file: "f",
+            line: 0,
+        }
+    }
+
+    fn no(_: &Map<String, Value>) -> bool {
+        false
+    }
+
+    fn lines_of(v: &[Result<Record<'_>, Reject>]) -> Vec<Result<u64, (u64, &'static str)>> {
+        v.iter()
+            .map(|r| match r {
+                Ok(rec) => Ok(rec.line),
+                Err(rej) => Err((rej.line, rej.reason.as_str())),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_array_lines() {
+        let f = file("[\n {\"a\": 1},\n {\"a\": 2}\n]\n", Format::Json);
+        assert_eq!(lines_of(&records(&f, place(), no)), [Ok(2), Ok(3)]);
+    }
+
+    #[test]
+    fn broken_array_keeps_what_came_before() {
+        let f = file("[\n {\"a\": 1},\n {\"a\": },\n {\"a\": 3}\n]", Format::Json);
+        let r = records(&f, place(), no);
+        assert_eq!(lines_of(&r), [Ok(2), Err((3, "malformed_json"))]);
+    }
+
+    #[test]
+    fn jsonl_with_a_bad_line_goes_on() {
+        let f = file(
+            "{\"a\": 1}\n{\"a\": \n{\"a\": 3}\r\n\n{\"a\": 4}\n",
+            Format::Jsonl,
+        );
+        let r = records(&f, place(), no);
+        assert_eq!(
+            lines_of(&r),
+            [Ok(1), Err((2, "malformed_json")), Ok(3), Ok(5)]
+        );
+        assert_eq!(r[1].as_ref().unwrap_err().raw, "{\"a\": ");
+    }
+
+    #[test]
+    fn envelopes_unwrap_and_errors_reject() {
+        let text = r#"{"status_code": 200, "errors": {}, "data": {"count": 2, "next": null, "results": [
+  {"slug": "a"},
+  {"slug": "b"}]}}
+{"status_code": 400, "errors": {"slug": ["Requested slug is invalid."]}, "data": {}}
+{"data": {"slug": "c"}}
+"#;
+        let f = file(text, Format::Jsonl);
+        let r = records(&f, place(), no);
+        assert_eq!(
+            lines_of(&r),
+            [Ok(2), Ok(3), Err((4, "error_response")), Ok(5)]
+        );
+    }
+
+    #[test]
+    fn vendor_records_are_not_unwrapped() {
+        fn event(m: &Map<String, Value>) -> bool {
+            m.contains_key("event")
+        }
+        let f = file(
+            r#"[{"event": "lead.created", "data": {"id": 1}}]"#,
+            Format::Json,
+        );
+        let r = records(&f, place(), event);
+        assert!(r[0].as_ref().unwrap().fields.contains_key("event"));
+    }
+
+    #[test]
+    fn bare_values_are_not_records() {
+        let f = file("[1, {\"a\": 1}]", Format::Json);
+        assert_eq!(
+            lines_of(&records(&f, place(), no)),
+            [Err((1, "not_a_record")), Ok(1)]
+        );
+    }
+
+    #[test]
+    fn csv_rows() {
+        let text =
+            "name;email\r\nAnn;a@x.com\r\n;\r\nBob;b@x.com;extra\r\n\"Multi\nLine\";c@x.com\r\n";
+        let f = file(text, Format::Csv);
+        let r = records(&f, place(), no);
+        assert_eq!(
+            lines_of(&r),
+            [
+                Ok(2),
+                Err((3, "empty_record")),
+                Err((4, "malformed_csv_row")),
+                Ok(5)
+            ]
+        );
+        assert_eq!(r[0].as_ref().unwrap().fields["email"], "a@x.com");
+        assert_eq!(r[3].as_ref().unwrap().fields["name"], "Multi\nLine");
+    }
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect_format(Path::new("a.jsonl.gz"), ""), Format::Jsonl);
+        assert_eq!(detect_format(Path::new("a.CSV"), ""), Format::Csv);
+        assert_eq!(detect_format(Path::new("dump"), " [{}]"), Format::Json);
+    }
+
+    #[test]
+    fn decodes_bom_and_latin1() {
+        let mut w = Vec::new();
+        assert_eq!(decode(b"\xef\xbb\xbfa,b".to_vec(), "f", &mut w), "a,b");
+        assert_eq!(decode(b"Jo\xe3o".to_vec(), "f", &mut w), "João");
+        assert_eq!(w.len(), 1);
+    }
+}

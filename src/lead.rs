@@ -1,0 +1,512 @@
+//! The canonical lead: the one record type every stage passes to the next.
+//!
+//! Vendor adapters fill a [`Lead`]'s provenance, its vendor-mapped fields and its
+//! [`RawContact`] (names, emails, phones and timestamps exactly as the source wrote them).
+//! The normalize stage turns the raw contact into the canonical contact fields (E.164
+//! phones, clean emails, repaired names, UTC timestamps) and sets [`Quality`] flags.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The lead systems leadrecon reads. A closed set: adding one means adding a vendor module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum System {
+    /// PeakIDX IDX websites (US).
+    Peakidx,
+    /// Lead.Pro lead management (UK).
+    Leadpro,
+    /// Real Geeks IDX + Lead Manager CRM (US).
+    Realgeeks,
+    /// Epixel "Leads & CRM".
+    Epixel,
+    /// Maxwork (Portugal).
+    Maxwork,
+    /// Any CSV with a column mapping.
+    Csv,
+}
+
+impl System {
+    /// Every system, in display order.
+    pub const ALL: [System; 6] = [
+        System::Peakidx,
+        System::Leadpro,
+        System::Realgeeks,
+        System::Epixel,
+        System::Maxwork,
+        System::Csv,
+    ];
+
+    /// The name used in pipeline files, lead keys and outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            System::Peakidx => "peakidx",
+            System::Leadpro => "leadpro",
+            System::Realgeeks => "realgeeks",
+            System::Epixel => "epixel",
+            System::Maxwork => "maxwork",
+            System::Csv => "csv",
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The snake_case name written to outputs.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// What the lead wants to do: one vocabulary for every system's lead type or role.
+    Kind {
+        /// Wants to buy.
+        Buyer => "buyer",
+        /// Wants to sell (including valuation requests).
+        Seller => "seller",
+        /// Buying and selling.
+        BuyerAndSeller => "buyer_and_seller",
+        /// Wants to rent a home.
+        Renter => "renter",
+        /// Wants to let out a property.
+        Landlord => "landlord",
+        /// Wants a mortgage.
+        Mortgage => "mortgage",
+        /// The source does not say, or says something we cannot map.
+        #[default]
+        Unknown => "unknown",
+    }
+}
+
+vocabulary! {
+    /// Where the lead stands: one vocabulary for every system's lead status.
+    Status {
+        /// Not yet worked.
+        New => "new",
+        /// Reached at least once.
+        Contacted => "contacted",
+        /// Being worked actively.
+        Active => "active",
+        /// Long-term follow-up.
+        Nurture => "nurture",
+        /// Transaction done.
+        Closed => "closed",
+        /// Put away, no longer worked.
+        Archived => "archived",
+        /// Lost, cancelled or bogus.
+        Dead => "dead",
+        /// The source does not say, or says something we cannot map.
+        #[default]
+        Unknown => "unknown",
+    }
+}
+
+impl Kind {
+    /// Our own words (and common synonyms) for a kind, as a generic CSV column would carry
+    /// them. Vendor vocabularies are mapped in each vendor's module, not here.
+    pub fn from_common(word: &str) -> Option<Kind> {
+        let w = word.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Some(match w.as_str() {
+            "buyer" | "buy" | "buying" | "purchaser" => Kind::Buyer,
+            "seller" | "sell" | "selling" | "vendor" => Kind::Seller,
+            "buyer_and_seller" | "buyer_seller" | "both" | "buy_and_sell" => Kind::BuyerAndSeller,
+            "renter" | "rent" | "renting" | "tenant" => Kind::Renter,
+            "landlord" => Kind::Landlord,
+            "mortgage" | "mortgage_request" | "lender" => Kind::Mortgage,
+            "unknown" => Kind::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+impl Status {
+    /// Our own words (and common synonyms) for a status, as a generic CSV column would carry
+    /// them. Vendor vocabularies are mapped in each vendor's module, not here.
+    pub fn from_common(word: &str) -> Option<Status> {
+        let w = word.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Some(match w.as_str() {
+            "new" | "open" | "fresh" | "not_contacted" => Status::New,
+            "contacted" | "attempted" | "reached" => Status::Contacted,
+            "active" | "working" | "in_progress" | "qualified" => Status::Active,
+            "nurture" | "nurturing" | "follow_up" | "long_term" => Status::Nurture,
+            "closed" | "won" | "converted" | "sold" => Status::Closed,
+            "archived" | "archive" | "inactive" => Status::Archived,
+            "dead" | "lost" | "cancelled" | "canceled" | "junk" | "spam" => Status::Dead,
+            "unknown" => Status::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+vocabulary! {
+    /// What the phone-number library says the primary phone is.
+    PhoneKind {
+        /// A mobile number.
+        Mobile => "mobile",
+        /// A landline.
+        Landline => "landline",
+        /// The numbering plan cannot tell (all US numbers).
+        FixedOrMobile => "fixed_or_mobile",
+        /// Toll-free, premium, VoIP, pager or another special range.
+        Other => "other",
+        /// No valid phone.
+        #[default]
+        None => "none",
+    }
+}
+
+macro_rules! quality_flags {
+    ($($(#[$meta:meta])* $name:ident = $bit:expr => $text:literal),+ $(,)?) => {
+        /// Data-quality flags on a lead: problems that do not make it a reject.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+        pub struct Quality(u32);
+
+        impl Quality {
+            $($(#[$meta])* pub const $name: Quality = Quality(1 << $bit);)+
+
+            /// Every flag with its output name, in output order.
+            pub const NAMES: &'static [(Quality, &'static str)] = &[$((Quality::$name, $text)),+];
+        }
+    };
+}
+
+quality_flags! {
+    /// The primary email is not a valid address (its text stays in `email_raw`).
+    INVALID_EMAIL = 0 => "invalid_email",
+    /// The second email is not a valid address (its text stays in `email2_raw`).
+    INVALID_EMAIL2 = 1 => "invalid_email2",
+    /// The primary phone is not a valid number for the source's region (`phone_raw` keeps it).
+    INVALID_PHONE = 2 => "invalid_phone",
+    /// The second phone is not a valid number (`phone2_raw` keeps it).
+    INVALID_PHONE2 = 3 => "invalid_phone2",
+    /// A phone was valid only when read as international (country code without `+`).
+    PHONE_COUNTRY_INFERRED = 4 => "phone_country_inferred",
+    /// The record names no agent and the source sets none.
+    NO_AGENT = 5 => "no_agent",
+    /// The agent is not in the roster; `agent_id` keeps `system:alias`.
+    UNKNOWN_AGENT = 6 => "unknown_agent",
+    /// The vendor's lead type could not be mapped (`kind_raw` keeps it).
+    UNKNOWN_KIND = 7 => "unknown_kind",
+    /// The vendor's status could not be mapped (`status_raw` keeps it).
+    UNKNOWN_STATUS = 8 => "unknown_status",
+    /// The creation time could not be read (its text stays in `custom.created_at_raw`).
+    INVALID_CREATED_AT = 9 => "invalid_created_at",
+    /// The update time could not be read (its text stays in `custom.updated_at_raw`).
+    INVALID_UPDATED_AT = 10 => "invalid_updated_at",
+    /// A local time fell in a daylight-saving change (ambiguous or skipped hour).
+    DST_ADJUSTED_TIME = 11 => "dst_adjusted_time",
+    /// A timestamp had no zone and the source sets no timezone: read as UTC.
+    ASSUMED_UTC = 12 => "assumed_utc",
+    /// First and last names were split from a full name.
+    NAME_SPLIT = 13 => "name_split",
+    /// More emails or phones than the lead has columns for (the rest are in `custom`).
+    EXTRA_CONTACTS = 14 => "extra_contacts",
+    /// The lead's history starts with an update: its creation is not in the input.
+    PARTIAL_HISTORY = 15 => "partial_history",
+    /// No name at all.
+    NO_NAME = 16 => "no_name",
+}
+
+impl Quality {
+    /// No flags.
+    pub const EMPTY: Quality = Quality(0);
+
+    /// The union of two flag sets, usable in constants.
+    pub const fn bitor_const(self, other: Quality) -> Quality {
+        Quality(self.0 | other.0)
+    }
+
+    /// The raw bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Flags from raw bits (unknown bits are dropped).
+    pub const fn from_bits(bits: u32) -> Quality {
+        Quality(bits & ((1 << 17) - 1))
+    }
+
+    /// Sets the flags of `other`.
+    pub fn insert(&mut self, other: Quality) {
+        self.0 |= other.0;
+    }
+
+    /// Clears the flags of `other`.
+    pub fn remove(&mut self, other: Quality) {
+        self.0 &= !other.0;
+    }
+
+    /// Whether every flag of `other` is set.
+    pub fn contains(self, other: Quality) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether no flag is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The set flags' names, in a fixed order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Quality::NAMES
+            .iter()
+            .filter(move |(flag, _)| self.contains(*flag))
+            .map(|(_, name)| *name)
+    }
+}
+
+impl std::ops::BitOr for Quality {
+    type Output = Quality;
+    fn bitor(self, rhs: Quality) -> Quality {
+        Quality(self.0 | rhs.0)
+    }
+}
+
+/// Where a lead came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceRef {
+    /// Index of the `[[sources]]` entry in the pipeline file.
+    pub source_index: usize,
+    /// The file, as a path relative to the pipeline file's folder.
+    pub file: String,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The record's own id in its system, if it has one.
+    pub source_id: Option<String>,
+}
+
+/// Contact data exactly as the source wrote it; the normalize stage reads this.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawContact {
+    /// Given name as written.
+    pub first_name: String,
+    /// Family name as written.
+    pub last_name: String,
+    /// Full name as written (used to split when first/last are missing).
+    pub full_name: String,
+    /// Emails in the source's order (primary first); a field may hold several.
+    pub emails: Vec<String>,
+    /// Phones in the source's order (primary first); a field may hold several.
+    pub phones: Vec<String>,
+    /// Creation time as written.
+    pub created_at: String,
+    /// Last update time as written.
+    pub updated_at: String,
+}
+
+impl RawContact {
+    /// Whether the record names a person or a way to reach one.
+    pub fn has_identity(&self) -> bool {
+        let filled = |s: &String| !s.trim().is_empty();
+        filled(&self.first_name)
+            || filled(&self.last_name)
+            || filled(&self.full_name)
+            || self.emails.iter().any(filled)
+            || self.phones.iter().any(filled)
+    }
+}
+
+/// A validated, normalized email address (trimmed, lower-case).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Email(pub(crate) String);
+
+impl Email {
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A valid phone number in E.164 form (`+14155550123`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Phone(pub(crate) String);
+
+impl Phone {
+    /// The number in E.164.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The canonical lead.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lead {
+    /// `system:source_id`, or `system:file:line` when the record has no id.
+    pub lead_key: String,
+    /// The system the record was read from.
+    pub system: Option<System>,
+    /// Provenance.
+    pub source: SourceRef,
+    /// Roster agent id; an agent the roster does not know keeps `system:alias`.
+    pub agent_id: Option<String>,
+    /// Contact data as written.
+    pub raw: RawContact,
+    /// Given name, repaired.
+    pub first_name: Option<String>,
+    /// Family name, repaired.
+    pub last_name: Option<String>,
+    /// Full name, repaired.
+    pub full_name: Option<String>,
+    /// Primary email.
+    pub email: Option<Email>,
+    /// Second email.
+    pub email2: Option<Email>,
+    /// Primary phone.
+    pub phone: Option<Phone>,
+    /// Second phone.
+    pub phone2: Option<Phone>,
+    /// What the primary phone is.
+    pub phone_kind: PhoneKind,
+    /// What the lead wants.
+    pub kind: Kind,
+    /// The vendor's own lead type or role.
+    pub kind_raw: Option<String>,
+    /// Where the lead stands.
+    pub status: Status,
+    /// The vendor's own status.
+    pub status_raw: Option<String>,
+    /// Marketing source (portal, website, campaign).
+    pub marketing_source: Option<String>,
+    /// The listing the lead asked about (MLS id, portal reference, advert URL).
+    pub listing_ref: Option<String>,
+    /// The lead's own address (street or free-text location).
+    pub address: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State, county or district.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postcode: Option<String>,
+    /// ISO 3166 alpha-2 country of the address.
+    pub country: Option<String>,
+    /// The lead's message or notes.
+    pub message: Option<String>,
+    /// Tags, in source order, without duplicates.
+    pub tags: Vec<String>,
+    /// Everything else the vendor said, by the vendor's field name (secrets removed).
+    pub custom: BTreeMap<String, String>,
+    /// Creation time, UTC.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Last update time, UTC.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Data-quality flags.
+    pub quality: Quality,
+}
+
+impl Lead {
+    /// A lead with its key and provenance set and nothing else.
+    pub fn new(system: System, source: SourceRef) -> Lead {
+        let lead_key = match &source.source_id {
+            Some(id) => format!("{}:{}", system.as_str(), id),
+            None => format!("{}:{}:{}", system.as_str(), source.file, source.line),
+        };
+        Lead {
+            lead_key,
+            system: Some(system),
+            source,
+            ..Lead::default()
+        }
+    }
+
+    /// Records a vendor field we keep but have no column for. Blank values are skipped.
+    pub fn set_custom(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let value = value.into();
+        if !value.trim().is_empty() {
+            self.custom.insert(key.into(), value.trim().to_string());
+        }
+    }
+
+    /// Adds a tag unless blank or already present.
+    pub fn add_tag(&mut self, tag: &str) {
+        let tag = tag.trim();
+        if !tag.is_empty() && !self.tags.iter().any(|t| t == tag) {
+            self.tags.push(tag.to_string());
+        }
+    }
+}
+
+/// `Some(trimmed)` for a non-blank string.
+pub fn non_blank(s: impl AsRef<str>) -> Option<String> {
+    let t = s.as_ref().trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_key_uses_id_or_file_and_line() {
+        let with_id = Lead::new(
+            System::Leadpro,
+            SourceRef {
+                source_id: Some("42".into()),
+                ..SourceRef::default()
+            },
+        );
+        assert_eq!(with_id.lead_key, "leadpro:42");
+        let without = Lead::new(
+            System::Maxwork,
+            SourceRef {
+                file: "maxwork/leads.json".into(),
+                line: 7,
+                ..SourceRef::default()
+            },
+        );
+        assert_eq!(without.lead_key, "maxwork:maxwork/leads.json:7");
+    }
+
+    #[test]
+    fn quality_names_are_ordered_and_distinct() {
+        let q = Quality::INVALID_PHONE | Quality::INVALID_EMAIL;
+        assert_eq!(
+            q.names().collect::<Vec<_>>(),
+            ["invalid_email", "invalid_phone"]
+        );
+        let mut bits = Quality::EMPTY;
+        for (flag, _) in Quality::NAMES {
+            assert!(!bits.contains(*flag), "duplicate bit");
+            bits.insert(*flag);
+        }
+    }
+
+    #[test]
+    fn common_words_map() {
+        assert_eq!(
+            Kind::from_common("Buyer and Seller"),
+            Some(Kind::BuyerAndSeller)
+        );
+        assert_eq!(Kind::from_common("tenant"), Some(Kind::Renter));
+        assert_eq!(Status::from_common("Not Contacted"), Some(Status::New));
+        assert_eq!(Status::from_common("whatever"), None);
+    }
+}

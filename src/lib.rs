@@ -1,0 +1,41 @@
+//! leadrecon reconciles real-estate leads across lead systems.
+//!
+//! ```text
+//! pipeline file ─► extract  (files → records: CSV, JSON, JSONL, envelopes, .gz)
+//!               ─► vendors  (records → Leads: one adapter per system, enums mapped, agents)
+//!               ─► normalize(E.164 phones, clean emails, repaired names, UTC times)
+//!               ─► fold     (records of one lead → one lead)
+//!               ─► load     (leads.parquet, leads.csv, rejects.csv, manifest.json)
+//! ```
+//!
+//! [`pipeline::run::run`] is the only place that knows this order; [`lead::Lead`] is the
+//! only thing stages pass between them.
+
+pub mod agents;
+pub mod cli;
+pub mod extract;
+pub mod fold;
+pub mod lead;
+pub mod load;
+pub mod normalize;
+pub mod pipeline;
+pub mod progress;
+pub mod redact;
+pub mod reject;
+pub mod synth;
+pub mod vendors;
+
+/// Exit codes, as documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The run finished.
+    Ok = 0,
+    /// A fatal error: an input, the roster or the output cannot be read or written.
+    Fatal = 1,
+    /// Bad command-line usage.
+    Usage = 2,
+    /// The run finished but rejected more records than `max_reject_ratio` allows.
+    RejectRatio = 3,
+    /// The pipeline file (or the roster, or how inputs fit it) is invalid.
+    InvalidPipeline = 4,
+}

@@ -1,0 +1,335 @@
+//! Reconciled datasets: `leads.parquet` (typed: timestamps as UTC timestamps, lists as
+//! lists) and `leads.csv` (lists joined with `|`, `custom` as a JSON object), plus
+//! `rejects.csv`. The row → column conversion lives here and only here.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use polars::prelude::*;
+
+use crate::lead::Lead;
+use crate::reject::Reject;
+
+/// Errors writing a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// CSV encoding failed.
+    #[error("cannot write {path}: {source}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// Why.
+        source: csv::Error,
+    },
+    /// Parquet encoding failed.
+    #[error("cannot write {path}: {message}")]
+    Parquet {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The columns of `leads.parquet` and `leads.csv`, in order.
+pub const LEAD_COLUMNS: [&str; 36] = [
+    "lead_key",
+    "source_system",
+    "source_name",
+    "source_file",
+    "source_line",
+    "source_id",
+    "agent_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "email2",
+    "phone",
+    "phone2",
+    "phone_kind",
+    "email_raw",
+    "email2_raw",
+    "phone_raw",
+    "phone2_raw",
+    "kind",
+    "kind_raw",
+    "status",
+    "status_raw",
+    "marketing_source",
+    "listing_ref",
+    "address",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "message",
+    "tags",
+    "custom",
+    "created_at",
+    "updated_at",
+    "quality",
+];
+
+/// One cell of a lead row.
+enum Cell<'a> {
+    Text(Option<&'a str>),
+    Owned(Option<String>),
+    Int(u64),
+    Time(Option<DateTime<Utc>>),
+    List(Vec<&'a str>),
+}
+
+fn raw_at(v: &[String], i: usize) -> Option<&str> {
+    v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> [Cell<'a>; 36] {
+    use Cell::*;
+    let custom =
+        (!lead.custom.is_empty()).then(|| serde_json::to_string(&lead.custom).unwrap_or_default());
+    [
+        Text(Some(&lead.lead_key)),
+        Text(lead.system.map(|s| s.as_str())),
+        Text(
+            source_names
+                .get(lead.source.source_index)
+                .map(String::as_str),
+        ),
+        Text(Some(&lead.source.file)),
+        Int(lead.source.line),
+        Text(lead.source.source_id.as_deref()),
+        Text(lead.agent_id.as_deref()),
+        Text(lead.first_name.as_deref()),
+        Text(lead.last_name.as_deref()),
+        Text(lead.full_name.as_deref()),
+        Text(lead.email.as_ref().map(|e| e.as_str())),
+        Text(lead.email2.as_ref().map(|e| e.as_str())),
+        Text(lead.phone.as_ref().map(|p| p.as_str())),
+        Text(lead.phone2.as_ref().map(|p| p.as_str())),
+        Text(Some(lead.phone_kind.as_str())),
+        Text(raw_at(&lead.raw.emails, 0)),
+        Text(raw_at(&lead.raw.emails, 1)),
+        Text(raw_at(&lead.raw.phones, 0)),
+        Text(raw_at(&lead.raw.phones, 1)),
+        Text(Some(lead.kind.as_str())),
+        Text(lead.kind_raw.as_deref()),
+        Text(Some(lead.status.as_str())),
+        Text(lead.status_raw.as_deref()),
+        Text(lead.marketing_source.as_deref()),
+        Text(lead.listing_ref.as_deref()),
+        Text(lead.address.as_deref()),
+        Text(lead.city.as_deref()),
+        Text(lead.region.as_deref()),
+        Text(lead.postcode.as_deref()),
+        Text(lead.country.as_deref()),
+        Text(lead.message.as_deref()),
+        List(lead.tags.iter().map(String::as_str).collect()),
+        Owned(custom),
+        Time(lead.created_at),
+        Time(lead.updated_at),
+        List(lead.quality.names().collect()),
+    ]
+}
+
+/// A timestamp as written to CSV: RFC 3339 UTC, fractions only when present.
+pub fn csv_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, WriteError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|source| WriteError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// Writes `leads.csv`.
+pub fn write_leads_csv(
+    path: &Path,
+    leads: &[Lead],
+    source_names: &[String],
+) -> Result<(), WriteError> {
+    let csv_err = |source| WriteError::Csv {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut w = csv::Writer::from_writer(create(path)?);
+    w.write_record(LEAD_COLUMNS).map_err(csv_err)?;
+    let mut row: Vec<String> = Vec::with_capacity(LEAD_COLUMNS.len());
+    for lead in leads {
+        row.clear();
+        for cell in cells(lead, source_names) {
+            row.push(match cell {
+                Cell::Text(t) => t.unwrap_or("").to_string(),
+                Cell::Owned(t) => t.unwrap_or_default(),
+                Cell::Int(n) => n.to_string(),
+                Cell::Time(t) => t.as_ref().map(csv_time).unwrap_or_default(),
+                Cell::List(items) => items.join("|"),
+            });
+        }
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    w.flush().map_err(|source| WriteError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The leads as a data frame with the canonical columns and types.
+pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<DataFrame> {
+    enum Builder<'a> {
+        Text(Vec<Option<&'a str>>),
+        Owned(Vec<Option<String>>),
+        Int(Vec<u64>),
+        Time(Vec<Option<i64>>),
+        List(Box<ListStringChunkedBuilder>),
+    }
+    let n = leads.len();
+    let mut builders: Vec<Builder<'_>> = Vec::with_capacity(LEAD_COLUMNS.len());
+    if let Some(first) = leads.first() {
+        for (cell, name) in cells(first, source_names).iter().zip(LEAD_COLUMNS) {
+            builders.push(match cell {
+                Cell::Text(_) => Builder::Text(Vec::with_capacity(n)),
+                Cell::Owned(_) => Builder::Owned(Vec::with_capacity(n)),
+                Cell::Int(_) => Builder::Int(Vec::with_capacity(n)),
+                Cell::Time(_) => Builder::Time(Vec::with_capacity(n)),
+                Cell::List(_) => {
+                    Builder::List(Box::new(ListStringChunkedBuilder::new(name.into(), n, n)))
+                }
+            });
+        }
+    }
+    for lead in leads {
+        for (cell, b) in cells(lead, source_names)
+            .into_iter()
+            .zip(builders.iter_mut())
+        {
+            match (cell, b) {
+                (Cell::Text(t), Builder::Text(v)) => v.push(t),
+                (Cell::Owned(t), Builder::Owned(v)) => v.push(t),
+                (Cell::Int(x), Builder::Int(v)) => v.push(x),
+                (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
+                (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.into_iter()),
+                _ => unreachable!("a column's cells all have one type"),
+            }
+        }
+    }
+    if leads.is_empty() {
+        return empty_frame();
+    }
+    let columns: Vec<Column> = builders
+        .into_iter()
+        .zip(LEAD_COLUMNS)
+        .map(|(b, name)| match b {
+            Builder::Text(v) => Column::new(name.into(), v),
+            Builder::Owned(v) => Column::new(name.into(), v),
+            Builder::Int(v) => Column::new(name.into(), v),
+            Builder::Time(v) => Int64Chunked::from_iter_options(name.into(), v.into_iter())
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column(),
+            Builder::List(mut b) => b.finish().into_series().into_column(),
+        })
+        .collect();
+    DataFrame::new(n, columns)
+}
+
+fn empty_frame() -> PolarsResult<DataFrame> {
+    let lead = Lead::default();
+    let names = Vec::new();
+    let columns: Vec<Column> = cells(&lead, &names)
+        .iter()
+        .zip(LEAD_COLUMNS)
+        .map(|(cell, name)| {
+            let dtype = match cell {
+                Cell::Text(_) | Cell::Owned(_) => DataType::String,
+                Cell::Int(_) => DataType::UInt64,
+                Cell::Time(_) => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+                Cell::List(_) => DataType::List(Box::new(DataType::String)),
+            };
+            Column::new_empty(name.into(), &dtype)
+        })
+        .collect();
+    DataFrame::new(0, columns)
+}
+
+/// Writes `leads.parquet` (zstd).
+pub fn write_leads_parquet(
+    path: &Path,
+    leads: &[Lead],
+    source_names: &[String],
+) -> Result<(), WriteError> {
+    let err = |message: String| WriteError::Parquet {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut df = leads_frame(leads, source_names).map_err(|e| err(e.to_string()))?;
+    let file = create(path)?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
+
+/// The columns of `rejects.csv`.
+pub const REJECT_COLUMNS: [&str; 9] = [
+    "source", "system", "file", "line", "field", "reason", "stage", "detail", "raw",
+];
+
+/// Writes `rejects.csv`.
+pub fn write_rejects(
+    path: &Path,
+    rejects: &[Reject],
+    source_names: &[String],
+) -> Result<(), WriteError> {
+    let csv_err = |source| WriteError::Csv {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut w = csv::Writer::from_writer(create(path)?);
+    w.write_record(REJECT_COLUMNS).map_err(csv_err)?;
+    for r in rejects {
+        let line = r.line.to_string();
+        w.write_record([
+            source_names.get(r.source_index).map_or("", String::as_str),
+            r.system.as_str(),
+            &r.file,
+            &line,
+            &r.field,
+            r.reason.as_str(),
+            r.stage.as_str(),
+            &r.detail,
+            &r.raw,
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush().map_err(|source| WriteError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Writes any text file.
+pub fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
+    let mut f = create(path)?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.flush())
+        .map_err(|source| WriteError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}

@@ -1,0 +1,247 @@
+//! Normalize stage: a lead's raw contact → canonical names, emails, phones and UTC times.
+//!
+//! Consumes leads as vendors built them (raw contact filled), produces the same leads with
+//! canonical fields and quality flags. Rejects nothing: an invalid email or phone is a flag
+//! (its text stays in the `*_raw` columns), never a reason to drop a lead.
+
+pub mod email;
+pub mod name;
+pub mod phone;
+pub mod time;
+
+use phonenumber::country::Id;
+
+use crate::lead::{Email, Lead, Phone, PhoneKind, Quality};
+use time::TimeContext;
+
+/// What normalizing a source's leads needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct NormalizeContext {
+    /// Default country of phones without a country code.
+    pub region: Id,
+    /// Zone and date order of the source's timestamps.
+    pub time: TimeContext,
+}
+
+/// Normalizes one lead in place.
+pub fn lead(lead: &mut Lead, ctx: &NormalizeContext) {
+    let names = name::normalize(
+        &lead.raw.first_name,
+        &lead.raw.last_name,
+        &lead.raw.full_name,
+    );
+    if names.split {
+        lead.quality.insert(Quality::NAME_SPLIT);
+    }
+    if names.first.is_none() && names.last.is_none() {
+        lead.quality.insert(Quality::NO_NAME);
+    }
+    lead.first_name = names.first;
+    lead.last_name = names.last;
+    lead.full_name = names.full;
+
+    normalize_emails(lead);
+    normalize_phones(lead, ctx.region);
+
+    let created = std::mem::take(&mut lead.raw.created_at);
+    lead.created_at = read_time(
+        lead,
+        &created,
+        ctx.time,
+        Quality::INVALID_CREATED_AT,
+        "created_at_raw",
+    );
+    lead.raw.created_at = created;
+    let updated = std::mem::take(&mut lead.raw.updated_at);
+    lead.updated_at = read_time(
+        lead,
+        &updated,
+        ctx.time,
+        Quality::INVALID_UPDATED_AT,
+        "updated_at_raw",
+    );
+    lead.raw.updated_at = updated;
+}
+
+fn read_time(
+    lead: &mut Lead,
+    raw: &str,
+    ctx: TimeContext,
+    invalid: Quality,
+    raw_key: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match time::parse(raw, ctx) {
+        Some(p) => {
+            if p.assumed_utc {
+                lead.quality.insert(Quality::ASSUMED_UTC);
+            }
+            if p.dst_adjusted {
+                lead.quality.insert(Quality::DST_ADJUSTED_TIME);
+            }
+            Some(p.utc)
+        }
+        None => {
+            lead.quality.insert(invalid);
+            lead.set_custom(raw_key, raw);
+            None
+        }
+    }
+}
+
+fn normalize_emails(lead: &mut Lead) {
+    let mut valid: Vec<Email> = Vec::with_capacity(2);
+    for (i, field) in lead.raw.emails.iter().enumerate() {
+        for part in email::split_field(field) {
+            match email::normalize(part) {
+                Some(e) => {
+                    if !valid.contains(&e) {
+                        valid.push(e);
+                    }
+                }
+                None => lead.quality.insert(if i == 0 {
+                    Quality::INVALID_EMAIL
+                } else {
+                    Quality::INVALID_EMAIL2
+                }),
+            }
+        }
+    }
+    let mut it = valid.into_iter();
+    lead.email = it.next();
+    lead.email2 = it.next();
+    let rest: Vec<String> = it.map(|e| e.0).collect();
+    if !rest.is_empty() {
+        lead.quality.insert(Quality::EXTRA_CONTACTS);
+        lead.set_custom("other_emails", rest.join("; "));
+    }
+}
+
+fn normalize_phones(lead: &mut Lead, region: Id) {
+    let mut valid: Vec<(Phone, PhoneKind)> = Vec::with_capacity(2);
+    for (i, field) in lead.raw.phones.iter().enumerate() {
+        let mut any = false;
+        for part in phone::split_field(field) {
+            any = true;
+            match phone::normalize(part, region) {
+                Some(p) => {
+                    if p.country_inferred {
+                        lead.quality.insert(Quality::PHONE_COUNTRY_INFERRED);
+                    }
+                    if !valid.iter().any(|(v, _)| *v == p.phone) {
+                        valid.push((p.phone, p.kind));
+                    }
+                }
+                None => lead.quality.insert(if i == 0 {
+                    Quality::INVALID_PHONE
+                } else {
+                    Quality::INVALID_PHONE2
+                }),
+            }
+        }
+        if !any && !field.trim().is_empty() {
+            lead.quality.insert(if i == 0 {
+                Quality::INVALID_PHONE
+            } else {
+                Quality::INVALID_PHONE2
+            });
+        }
+    }
+    let mut it = valid.into_iter();
+    if let Some((p, kind)) = it.next() {
+        lead.phone = Some(p);
+        lead.phone_kind = kind;
+    }
+    lead.phone2 = it.next().map(|(p, _)| p);
+    let rest: Vec<String> = it.map(|(p, _)| p.0).collect();
+    if !rest.is_empty() {
+        lead.quality.insert(Quality::EXTRA_CONTACTS);
+        lead.set_custom("other_phones", rest.join("; "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::{RawContact, SourceRef, System};
+    use time::DateOrder;
+
+    fn ctx() -> NormalizeContext {
+        NormalizeContext {
+            region: phone::parse_region("US").unwrap(),
+            time: TimeContext {
+                tz: Some("America/Chicago".parse().unwrap()),
+                order: DateOrder::MonthFirst,
+            },
+        }
+    }
+
+    fn lead_with(raw: RawContact) -> Lead {
+        let mut l = Lead::new(System::Peakidx, SourceRef::default());
+        l.raw = raw;
+        l
+    }
+
+    #[test]
+    fn fills_canonical_fields_and_keeps_raw() {
+        let mut l = lead_with(RawContact {
+            first_name: "JOHN".into(),
+            last_name: "o'neill".into(),
+            emails: vec![" John.ONeill@Example.com ".into(), "not-an-email".into()],
+            phones: vec!["(312) 555-0142".into(), "555-0199".into()],
+            created_at: "2024-03-22 12:00:00".into(),
+            ..RawContact::default()
+        });
+        lead(&mut l, &ctx());
+        assert_eq!(l.full_name.as_deref(), Some("John O'Neill"));
+        assert_eq!(
+            l.email.as_ref().map(Email::as_str),
+            Some("john.oneill@example.com")
+        );
+        assert_eq!(l.email2, None);
+        assert_eq!(l.phone.as_ref().map(Phone::as_str), Some("+13125550142"));
+        assert_eq!(l.phone_kind, PhoneKind::FixedOrMobile);
+        assert!(l
+            .quality
+            .contains(Quality::INVALID_EMAIL2 | Quality::INVALID_PHONE2));
+        assert!(!l.quality.contains(Quality::INVALID_EMAIL));
+        assert_eq!(
+            l.created_at.unwrap().to_rfc3339(),
+            "2024-03-22T17:00:00+00:00"
+        );
+        assert_eq!(l.raw.phones[1], "555-0199");
+    }
+
+    #[test]
+    fn several_values_in_one_field() {
+        let mut l = lead_with(RawContact {
+            emails: vec!["a@x.com; b@y.com; c@z.com".into()],
+            phones: vec!["312-555-0142 / 312-555-0143".into()],
+            ..RawContact::default()
+        });
+        lead(&mut l, &ctx());
+        assert_eq!(l.email2.as_ref().map(Email::as_str), Some("b@y.com"));
+        assert_eq!(l.phone2.as_ref().map(Phone::as_str), Some("+13125550143"));
+        assert_eq!(
+            l.custom.get("other_emails").map(String::as_str),
+            Some("c@z.com")
+        );
+        assert!(l
+            .quality
+            .contains(Quality::EXTRA_CONTACTS | Quality::NO_NAME));
+    }
+
+    #[test]
+    fn unreadable_time_is_flagged_and_kept() {
+        let mut l = lead_with(RawContact {
+            first_name: "Ann".into(),
+            created_at: "last tuesday".into(),
+            ..RawContact::default()
+        });
+        lead(&mut l, &ctx());
+        assert!(l.quality.contains(Quality::INVALID_CREATED_AT));
+        assert_eq!(l.custom["created_at_raw"], "last tuesday");
+    }
+}

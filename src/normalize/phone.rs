@@ -1,0 +1,165 @@
+//! Phones to E.164 through the `phonenumber` crate (libphonenumber's metadata).
+//!
+//! A number is read with the source's region as the default country. When that gives no
+//! valid number and the text is a long run of digits, it is read again as international
+//! (`447911123456` → `+447911123456`): Epixel and spreadsheets drop the `+`.
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, PhoneNumber, Type};
+
+use crate::lead::{Phone, PhoneKind};
+
+/// A valid phone, normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedPhone {
+    /// E.164 form.
+    pub phone: Phone,
+    /// What kind of line it is.
+    pub kind: PhoneKind,
+    /// Valid only when read as international.
+    pub country_inferred: bool,
+}
+
+/// Splits a field that may hold several numbers (`"0161 496 0000 / 07911 123456"`).
+pub fn split_field(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split([';', '/', ',', '|', '\n'])
+        .map(str::trim)
+        .filter(|s| s.chars().filter(char::is_ascii_digit).count() >= 3)
+}
+
+/// Normalizes one number, or `None` when it is not a valid number.
+pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
+    let text = clean(raw);
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(number) = parse_valid(Some(region), text) {
+        return Some(finish(number, false));
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let international = !text.starts_with('+') && digits.len() >= 10 && digits.len() <= 15;
+    if international {
+        // `00` is the international prefix in most of the world, `011` in North America.
+        let trimmed = digits
+            .strip_prefix("00")
+            .or_else(|| digits.strip_prefix("011"))
+            .unwrap_or(&digits);
+        if let Some(number) = parse_valid(None, &format!("+{trimmed}")) {
+            return Some(finish(number, true));
+        }
+    }
+    None
+}
+
+fn clean(raw: &str) -> &str {
+    let t = raw.trim();
+    let t = t
+        .strip_prefix("tel:")
+        .or_else(|| t.strip_prefix("TEL:"))
+        .unwrap_or(t);
+    t.trim()
+}
+
+fn parse_valid(region: Option<Id>, text: &str) -> Option<PhoneNumber> {
+    let number = phonenumber::parse(region, text).ok()?;
+    phonenumber::is_valid(&number).then_some(number)
+}
+
+fn finish(number: PhoneNumber, country_inferred: bool) -> NormalizedPhone {
+    let kind = match number.number_type(&phonenumber::metadata::DATABASE) {
+        Type::Mobile => PhoneKind::Mobile,
+        Type::FixedLine => PhoneKind::Landline,
+        Type::FixedLineOrMobile => PhoneKind::FixedOrMobile,
+        _ => PhoneKind::Other,
+    };
+    NormalizedPhone {
+        phone: Phone(number.format().mode(Mode::E164).to_string()),
+        kind,
+        country_inferred,
+    }
+}
+
+/// Parses a region code from a pipeline file (`US`, `GB`; `UK` is accepted for `GB`).
+pub fn parse_region(code: &str) -> Option<Id> {
+    let upper = code.trim().to_ascii_uppercase();
+    let upper = if upper == "UK" {
+        "GB".to_string()
+    } else {
+        upper
+    };
+    upper.parse::<Id>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e164(raw: &str, region: &str) -> Option<String> {
+        normalize(raw, parse_region(region).unwrap()).map(|p| p.phone.0)
+    }
+
+    #[test]
+    fn us_formats() {
+        for raw in [
+            "(312) 555-0142",
+            "312-555-0142",
+            "+1 312 555 0142",
+            "3125550142",
+            "1-312-555-0142",
+        ] {
+            assert_eq!(e164(raw, "US").as_deref(), Some("+13125550142"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn uk_and_pt_formats() {
+        assert_eq!(e164("07911 123456", "GB").as_deref(), Some("+447911123456"));
+        assert_eq!(
+            e164("+44 (0)7911 123456", "GB").as_deref(),
+            Some("+447911123456")
+        );
+        assert_eq!(
+            e164("020 7946 0958", "GB").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(e164("912 345 678", "PT").as_deref(), Some("+351912345678"));
+        assert_eq!(
+            e164("00351 912 345 678", "PT").as_deref(),
+            Some("+351912345678")
+        );
+    }
+
+    #[test]
+    fn missing_plus_is_inferred_and_flagged() {
+        let n = normalize("447911123456", parse_region("US").unwrap()).unwrap();
+        assert_eq!(n.phone.0, "+447911123456");
+        assert!(n.country_inferred);
+        assert_eq!(n.kind, PhoneKind::Mobile);
+    }
+
+    #[test]
+    fn invalid_numbers() {
+        for raw in ["", "555-0199", "123", "not a phone", "0000000000"] {
+            assert_eq!(e164(raw, "US"), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn kinds() {
+        let gb = parse_region("UK").unwrap();
+        assert_eq!(
+            normalize("07911 123456", gb).unwrap().kind,
+            PhoneKind::Mobile
+        );
+        assert_eq!(
+            normalize("020 7946 0958", gb).unwrap().kind,
+            PhoneKind::Landline
+        );
+    }
+
+    #[test]
+    fn splits_multi_number_fields() {
+        let parts: Vec<_> = split_field("0161 496 0000 / 07911 123456; x").collect();
+        assert_eq!(parts, ["0161 496 0000", "07911 123456"]);
+    }
+}

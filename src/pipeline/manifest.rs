@@ -1,0 +1,110 @@
+//! `manifest.json`: what a run read, loaded and rejected, per source and file, with
+//! checksums and timings. For every source `read = loaded + rejected`; `loaded` records
+//! become `leads` rows, except `folded` ones, which were merged into an earlier record of
+//! the same lead (a Real Geeks update, a lead present in two exports): `leads = loaded -
+//! folded`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// leadrecon version that wrote it.
+    pub leadrecon_version: &'static str,
+    /// `[pipeline] name`.
+    pub pipeline: String,
+    /// Per source, in pipeline-file order.
+    pub sources: Vec<SourceCounts>,
+    /// Sums over sources.
+    pub totals: Counts,
+    /// Rejected records / read records.
+    pub reject_ratio: f64,
+    /// The pipeline's limit, if set.
+    pub max_reject_ratio: Option<f64>,
+    /// Rejects by reason code.
+    pub reject_reasons: BTreeMap<String, usize>,
+    /// Leads by quality flag.
+    pub quality_flags: BTreeMap<String, usize>,
+    /// Rows written per output file.
+    pub outputs: BTreeMap<String, usize>,
+    /// Things a person should know (encoding fallbacks, empty files).
+    pub warnings: Vec<String>,
+    /// Wall time per stage, in milliseconds.
+    pub timings_ms: Timings,
+}
+
+/// Record counts.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Records read (every CSV row, JSON record, and unreadable piece).
+    pub read: usize,
+    /// Records that became (part of) a lead.
+    pub loaded: usize,
+    /// Records in `rejects.csv`.
+    pub rejected: usize,
+    /// Loaded records merged into an earlier record of the same lead.
+    pub folded: usize,
+    /// Rows in `leads.*` that come from this source.
+    pub leads: usize,
+}
+
+impl Counts {
+    /// Adds another source's counts.
+    pub fn add(&mut self, o: &Counts) {
+        self.read += o.read;
+        self.loaded += o.loaded;
+        self.rejected += o.rejected;
+        self.folded += o.folded;
+        self.leads += o.leads;
+    }
+}
+
+/// One source's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceCounts {
+    /// Source name.
+    pub name: String,
+    /// System.
+    pub system: String,
+    /// Path or glob as written.
+    pub path: String,
+    /// The files it matched.
+    pub files: Vec<FileInfo>,
+    /// Counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInfo {
+    /// Path relative to the pipeline file.
+    pub path: String,
+    /// Size on disk.
+    pub bytes: u64,
+    /// SHA-256 of the bytes on disk.
+    pub sha256: String,
+    /// Container format read.
+    pub format: String,
+    /// Records read from it.
+    pub records: usize,
+}
+
+/// Wall time per stage.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    /// Reading, decompressing and splitting files into records.
+    pub extract: u64,
+    /// Vendor adapters: records → leads.
+    pub adapt: u64,
+    /// Names, emails, phones, times.
+    pub normalize: u64,
+    /// Records of one lead → one lead.
+    pub fold: u64,
+    /// Writing outputs.
+    pub write: u64,
+    /// The whole run.
+    pub total: u64,
+}

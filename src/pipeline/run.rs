@@ -1,0 +1,397 @@
+//! The only place that knows the stage order:
+//! extract → adapt (vendor) → normalize → fold → load.
+//!
+//! Files are read one at a time (a Real Geeks source's files together: its deliveries are
+//! replayed across files); records within a file are adapted and normalized in parallel
+//! with order kept, so outputs are the same whatever the thread count.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::agents::{Roster, RosterError};
+use crate::extract::{self, ExtractError, FileData, Format};
+use crate::fold;
+use crate::lead::{Lead, System};
+use crate::load::datasets::{self, WriteError};
+use crate::load::publish::{self, PublishError};
+use crate::normalize::time::TimeContext;
+use crate::normalize::{self, NormalizeContext};
+use crate::pipeline::config::{ConfigError, Pipeline, Source};
+use crate::pipeline::manifest::{Counts, FileInfo, Manifest, SourceCounts, Timings};
+use crate::progress::Observer;
+use crate::reject::Reject;
+use crate::vendors::{self, SourceContext};
+
+/// Errors that stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The pipeline file.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The roster.
+    #[error(transparent)]
+    Roster(#[from] RosterError),
+    /// An input file.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// An input that does not fit its source's settings.
+    #[error("{path}: {message}")]
+    Mismatch {
+        /// The file.
+        path: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// Writing an output.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// Moving the output into place.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl RunError {
+    /// Whether the fix is in the pipeline file (exit code 4) rather than elsewhere (1).
+    pub fn is_invalid_pipeline(&self) -> bool {
+        matches!(
+            self,
+            RunError::Config(ConfigError::Syntax { .. } | ConfigError::Invalid { .. })
+                | RunError::Roster(RosterError::Invalid { .. } | RosterError::Csv { .. })
+                | RunError::Mismatch { .. }
+        )
+    }
+}
+
+/// How this run behaves (flags, not pipeline content).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Output folder instead of the pipeline's.
+    pub out: Option<PathBuf>,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What was read and written.
+    pub manifest: Manifest,
+    /// Where.
+    pub output: PathBuf,
+}
+
+impl Outcome {
+    /// Whether more records were rejected than the pipeline allows.
+    pub fn reject_ratio_exceeded(&self) -> bool {
+        self.manifest
+            .max_reject_ratio
+            .is_some_and(|max| self.manifest.reject_ratio > max)
+    }
+}
+
+/// One checked input file: its path, format and number of fields.
+pub type CheckedFile = (String, Format, usize);
+
+/// What `validate` found.
+#[derive(Debug)]
+pub struct Validation {
+    /// Per source: name, system, and its files.
+    pub sources: Vec<(String, System, Vec<CheckedFile>)>,
+    /// Warnings about the inputs.
+    pub warnings: Vec<String>,
+}
+
+struct Prepared {
+    roster: Roster,
+    files: Vec<Vec<PathBuf>>,
+}
+
+fn prepare(pipeline: &Pipeline) -> Result<Prepared, RunError> {
+    let roster = match &pipeline.roster {
+        Some(path) => Roster::load(path, &pipeline.display_path(path))?,
+        None => Roster::none(),
+    };
+    let mut files = Vec::with_capacity(pipeline.sources.len());
+    for source in &pipeline.sources {
+        if let (Some(agent), true) = (&source.agent, roster.is_loaded()) {
+            roster
+                .check_source_agent(source.system, agent)
+                .map_err(|m| ConfigError::Invalid {
+                    path: pipeline.file.display().to_string(),
+                    message: format!("[[sources]] #{} ({}): {m}", source.index + 1, source.name),
+                })?;
+        }
+        files.push(extract::resolve(&source.pattern).map_err(|e| match e {
+            ExtractError::NoMatch { .. } | ExtractError::Io { .. } => ExtractError::NoMatch {
+                pattern: format!(
+                    "{} (source {})",
+                    pipeline.display_path(&source.pattern),
+                    source.name
+                ),
+            },
+            other => other,
+        })?);
+    }
+    Ok(Prepared { roster, files })
+}
+
+/// Reads one file and checks that its fields fit the source.
+fn load_file(pipeline: &Pipeline, source: &Source, path: &Path) -> Result<FileData, RunError> {
+    let display = pipeline.display_path(path);
+    let file = extract::read_file(path, &display, source.format)?;
+    let names = extract::field_names(&file, vendors::is_record(source.system));
+    if names.is_empty() {
+        return Ok(file);
+    }
+    if source.system == System::Csv {
+        if file.format == Format::Csv {
+            let missing: Vec<&str> = source
+                .columns
+                .values()
+                .filter(|c| !names.iter().any(|n| n == *c))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(RunError::Mismatch {
+                    path: display,
+                    message: format!(
+                        "the header has no column {} (mapped in [sources.columns] of source {}); it has: {}",
+                        missing.join(", "),
+                        source.name,
+                        names.join(", ")
+                    ),
+                });
+            }
+        }
+    } else if !vendors::recognizes(source.system, &names) {
+        return Err(RunError::Mismatch {
+            path: display,
+            message: format!(
+                "this does not look like {} data: none of its fields ({}) is one of {}; check the source's `system`",
+                source.system,
+                names.join(", "),
+                vendors::identity_fields(source.system).replace('|', ", ")
+            ),
+        });
+    }
+    Ok(file)
+}
+
+/// Checks the pipeline, the roster and every input's header, writing nothing.
+pub fn validate(pipeline: &Pipeline) -> Result<Validation, RunError> {
+    let prep = prepare(pipeline)?;
+    let mut out = Validation {
+        sources: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
+        let mut files = Vec::new();
+        for path in paths {
+            let file = load_file(pipeline, source, path)?;
+            let names = extract::field_names(&file, vendors::is_record(source.system));
+            out.warnings.extend(file.warnings.iter().cloned());
+            files.push((file.display.clone(), file.format, names.len()));
+        }
+        out.sources
+            .push((source.name.clone(), source.system, files));
+    }
+    Ok(out)
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+/// Runs the pipeline and writes its outputs.
+pub fn run(
+    pipeline: &Pipeline,
+    options: &RunOptions,
+    observer: &dyn Observer,
+) -> Result<Outcome, RunError> {
+    let started = Instant::now();
+    let prep = prepare(pipeline)?;
+    let output = options
+        .out
+        .clone()
+        .unwrap_or_else(|| pipeline.output.clone());
+    let staged = publish::staging(&output)?;
+
+    let mut timings = Timings::default();
+    let mut leads: Vec<Lead> = Vec::new();
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut sources: Vec<SourceCounts> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let total_files: usize = prep.files.iter().map(Vec::len).sum();
+    observer.start("read", total_files as u64);
+    for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
+        let ctx = SourceContext {
+            index: source.index,
+            system: source.system,
+            default_agent: source.agent.as_deref(),
+            country: &source.region_code,
+            columns: &source.columns,
+            roster: &prep.roster,
+        };
+        let nctx = NormalizeContext {
+            region: source.region,
+            time: TimeContext {
+                tz: source.timezone,
+                order: source.date_order,
+            },
+        };
+        // Real Geeks deliveries replay across files; other systems' files stand alone.
+        let batches: Vec<&[PathBuf]> = if source.system == System::Realgeeks {
+            vec![paths.as_slice()]
+        } else {
+            paths.chunks(1).collect()
+        };
+        let mut counts = Counts::default();
+        let mut infos = Vec::new();
+        for batch in batches {
+            let t = Instant::now();
+            let files = batch
+                .iter()
+                .map(|p| load_file(pipeline, source, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let is_record = vendors::is_record(source.system);
+            let mut records = Vec::new();
+            for file in &files {
+                let place = crate::reject::Place {
+                    system: source.system,
+                    source_index: source.index,
+                    file: &file.display,
+                    line: 0,
+                };
+                let recs = extract::records(file, place, is_record);
+                infos.push(FileInfo {
+                    path: file.display.clone(),
+                    bytes: file.bytes,
+                    sha256: file.sha256.clone(),
+                    format: file.format.as_str().to_string(),
+                    records: recs.len(),
+                });
+                warnings.extend(file.warnings.iter().cloned());
+                counts.read += recs.len();
+                records.extend(recs);
+            }
+            timings.extract += ms(t);
+
+            let t = Instant::now();
+            let adapted = vendors::read_source(records, &ctx);
+            timings.adapt += ms(t);
+            counts.rejected += adapted.rejects.len();
+            counts.folded += adapted.folded;
+            rejects.extend(adapted.rejects);
+
+            let t = Instant::now();
+            let mut batch_leads = adapted.leads;
+            batch_leads
+                .par_iter_mut()
+                .for_each(|lead| normalize::lead(lead, &nctx));
+            timings.normalize += ms(t);
+            leads.extend(batch_leads);
+            observer.advance(batch.len() as u64);
+        }
+        counts.loaded = counts.read - counts.rejected;
+        sources.push(SourceCounts {
+            name: source.name.clone(),
+            system: source.system.to_string(),
+            path: source.path.clone(),
+            files: infos,
+            counts,
+        });
+    }
+    observer.finish();
+
+    let t = Instant::now();
+    let origins: Vec<usize> = leads.iter().map(|l| l.source.source_index).collect();
+    let (mut leads, folded) = fold::fold(leads);
+    for (origin, was_folded) in origins.into_iter().zip(folded) {
+        if was_folded {
+            sources[origin].counts.folded += 1;
+        }
+    }
+    for lead in &leads {
+        sources[lead.source.source_index].counts.leads += 1;
+    }
+    leads.par_sort_unstable_by(|a, b| a.lead_key.cmp(&b.lead_key));
+    rejects.sort_by(|a, b| {
+        (a.source_index, &a.file, a.line, a.reason).cmp(&(
+            b.source_index,
+            &b.file,
+            b.line,
+            b.reason,
+        ))
+    });
+    timings.fold = ms(t);
+
+    let t = Instant::now();
+    observer.start("write", 0);
+    let names: Vec<String> = pipeline.sources.iter().map(|s| s.name.clone()).collect();
+    let dir = staged.path();
+    let (parquet, csv) = rayon::join(
+        || datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names),
+        || datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names),
+    );
+    parquet?;
+    csv?;
+    datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)?;
+    timings.write = ms(t);
+    timings.total = ms(started);
+
+    let manifest = build_manifest(pipeline, sources, &leads, &rejects, warnings, timings);
+    let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
+    datasets::write_text(&dir.join("manifest.json"), &json)?;
+    publish::publish(staged, &output)?;
+    observer.finish();
+    Ok(Outcome { manifest, output })
+}
+
+fn build_manifest(
+    pipeline: &Pipeline,
+    sources: Vec<SourceCounts>,
+    leads: &[Lead],
+    rejects: &[Reject],
+    warnings: Vec<String>,
+    timings: Timings,
+) -> Manifest {
+    let mut totals = Counts::default();
+    for s in &sources {
+        totals.add(&s.counts);
+    }
+    let mut reject_reasons = BTreeMap::new();
+    for r in rejects {
+        *reject_reasons
+            .entry(r.reason.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let mut quality_flags = BTreeMap::new();
+    for lead in leads {
+        for name in lead.quality.names() {
+            *quality_flags.entry(name.to_string()).or_insert(0) += 1;
+        }
+    }
+    let outputs = BTreeMap::from([
+        ("leads.csv".to_string(), leads.len()),
+        ("leads.parquet".to_string(), leads.len()),
+        ("rejects.csv".to_string(), rejects.len()),
+    ]);
+    Manifest {
+        leadrecon_version: env!("CARGO_PKG_VERSION"),
+        pipeline: pipeline.name.clone(),
+        reject_ratio: if totals.read == 0 {
+            0.0
+        } else {
+            totals.rejected as f64 / totals.read as f64
+        },
+        max_reject_ratio: pipeline.max_reject_ratio,
+        sources,
+        totals,
+        reject_reasons,
+        quality_flags,
+        outputs,
+        warnings,
+        timings_ms: timings,
+    }
+}

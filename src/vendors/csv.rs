@@ -1,0 +1,112 @@
+//! Generic CSV (`csv`): any CSV whose columns the pipeline file maps to canonical fields in
+//! `[sources.columns]` (canonical field = column name). Unmapped columns are kept in
+//! `custom` under their own names. `kind` and `status` columns are read in our own
+//! vocabulary and its common synonyms (`buy`, `tenant`, `lost`, …).
+
+use crate::extract::Record;
+use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
+use crate::reject::Reject;
+use crate::vendors::fields::Fields;
+use crate::vendors::SourceContext;
+
+/// What `leadrecon systems` prints.
+pub const SUMMARY: &str = "Any CSV (or JSON) with a [sources.columns] mapping; id from the mapped source_id column, else file:line";
+
+/// The canonical fields a column can be mapped to, and what they mean.
+pub const FIELDS: &[(&str, &str)] = &[
+    ("source_id", "the record's id (lead_key csv:<id>)"),
+    ("agent", "agent id or alias (roster)"),
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("full_name", "full_name (split when first/last are missing)"),
+    ("email", "email"),
+    ("email2", "email2"),
+    ("phone", "phone"),
+    ("phone2", "phone2"),
+    ("kind", "kind (our words and synonyms), kind_raw"),
+    ("status", "status (our words and synonyms), status_raw"),
+    ("marketing_source", "marketing_source"),
+    ("listing_ref", "listing_ref"),
+    ("address", "address"),
+    ("city", "city"),
+    ("region", "region"),
+    ("postcode", "postcode"),
+    ("country", "country"),
+    ("message", "message"),
+    ("tags", "tags (separated by | ; or ,)"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
+];
+
+/// Whether `field` is a canonical field a column can be mapped to.
+pub fn is_mappable(field: &str) -> bool {
+    FIELDS.iter().any(|(f, _)| *f == field)
+}
+
+/// Reads one mapped CSV row.
+pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut f = Fields::new(record, ctx.place(record));
+    let mut col = |field: &str| -> Result<Option<String>, Reject> {
+        match ctx.columns.get(field) {
+            Some(column) => f.text(column),
+            None => Ok(None),
+        }
+    };
+    let id = col("source_id")?;
+    let mut lead = Lead::new(System::Csv, ctx.source_ref(record, id));
+    lead.raw.first_name = col("first_name")?.unwrap_or_default();
+    lead.raw.last_name = col("last_name")?.unwrap_or_default();
+    lead.raw.full_name = col("full_name")?.unwrap_or_default();
+    lead.raw.emails = vec![
+        col("email")?.unwrap_or_default(),
+        col("email2")?.unwrap_or_default(),
+    ];
+    lead.raw.phones = vec![
+        col("phone")?.unwrap_or_default(),
+        col("phone2")?.unwrap_or_default(),
+    ];
+    lead.raw.created_at = col("created_at")?.unwrap_or_default();
+    lead.raw.updated_at = col("updated_at")?.unwrap_or_default();
+    let kind = col("kind")?;
+    lead.kind = kind
+        .as_deref()
+        .and_then(Kind::from_common)
+        .unwrap_or_default();
+    if kind.is_some() && lead.kind == Kind::Unknown {
+        lead.quality.insert(Quality::UNKNOWN_KIND);
+    }
+    lead.kind_raw = kind;
+    let status = col("status")?;
+    lead.status = status
+        .as_deref()
+        .and_then(Status::from_common)
+        .unwrap_or_default();
+    if status.is_some() && lead.status == Status::Unknown {
+        lead.quality.insert(Quality::UNKNOWN_STATUS);
+    }
+    lead.status_raw = status;
+    lead.marketing_source = col("marketing_source")?;
+    lead.listing_ref = col("listing_ref")?;
+    lead.address = col("address")?;
+    lead.city = col("city")?;
+    lead.region = col("region")?;
+    lead.postcode = col("postcode")?;
+    lead.message = col("message")?;
+    if let Some(tags) = col("tags")? {
+        for tag in tags.split(['|', ';', ',']) {
+            lead.add_tag(tag);
+        }
+    }
+    let country = col("country")?;
+    let agent = col("agent")?;
+    lead.country = country
+        .and_then(non_blank)
+        .map(|c| c.to_uppercase())
+        .or_else(|| {
+            (lead.address.is_some() || lead.city.is_some() || lead.postcode.is_some())
+                .then(|| ctx.country.to_string())
+        });
+    ctx.assign_agent(&mut lead, agent.as_deref());
+    f.keep_rest(&mut lead);
+    Ok(lead)
+}

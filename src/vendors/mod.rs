@@ -1,0 +1,209 @@
+//! One adapter per lead system: everything a vendor means lives in its module.
+//!
+//! An adapter consumes extracted [`Record`]s of one source and produces [`Lead`]s with
+//! provenance, vendor values mapped to our vocabulary, agent resolved, and the raw contact
+//! for the normalize stage; it rejects records of the wrong shape and records that name
+//! no person and no way to reach one. Dispatch is a `match` on the closed [`System`] enum.
+
+pub mod csv;
+pub mod epixel;
+pub mod fields;
+pub mod leadpro;
+pub mod maxwork;
+pub mod peakidx;
+pub mod realgeeks;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::agents::{AgentMatch, Roster};
+use crate::extract::{IsRecord, Record};
+use crate::lead::{Lead, Quality, SourceRef, System};
+use crate::reject::{Place, Reason, Reject, Stage};
+
+/// What an adapter knows about the source it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceContext<'a> {
+    /// Index of the `[[sources]]` entry.
+    pub index: usize,
+    /// The system.
+    pub system: System,
+    /// Agent for records that name none (a roster id or alias).
+    pub default_agent: Option<&'a str>,
+    /// ISO country of the source, for addresses.
+    pub country: &'a str,
+    /// Column mapping of a `csv` source (canonical field → column).
+    pub columns: &'a BTreeMap<String, String>,
+    /// The agent roster.
+    pub roster: &'a Roster,
+}
+
+impl SourceContext<'_> {
+    /// Where a record sits.
+    pub fn place<'r>(&self, record: &'r Record<'_>) -> Place<'r> {
+        Place {
+            system: self.system,
+            source_index: self.index,
+            file: record.file,
+            line: record.line,
+        }
+    }
+
+    /// Provenance of a record.
+    pub fn source_ref(&self, record: &Record<'_>, source_id: Option<String>) -> SourceRef {
+        SourceRef {
+            source_index: self.index,
+            file: record.file.to_string(),
+            line: record.line,
+            source_id: source_id
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Sets the lead's agent from the record's own alias, else the source's `agent`.
+    pub fn assign_agent(&self, lead: &mut Lead, alias: Option<&str>) {
+        let alias = alias.map(str::trim).filter(|a| !a.is_empty());
+        match alias.or(self.default_agent) {
+            None => {
+                lead.agent_id = None;
+                lead.quality.insert(Quality::NO_AGENT);
+            }
+            Some(a) => {
+                lead.agent_id = Some(match self.roster.resolve(self.system, a) {
+                    AgentMatch::Known(id) => id,
+                    // Without a roster the source's own `agent` setting is the agent id.
+                    AgentMatch::Unchecked(_) if alias.is_none() => a.to_string(),
+                    AgentMatch::Unchecked(id) => id,
+                    AgentMatch::Unknown(id) => {
+                        lead.quality.insert(Quality::UNKNOWN_AGENT);
+                        id
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// What an adapter made of one source.
+#[derive(Debug, Default)]
+pub struct SourceLeads {
+    /// Leads, in input order.
+    pub leads: Vec<Lead>,
+    /// Rejected records.
+    pub rejects: Vec<Reject>,
+    /// Records folded into an earlier record of the same lead (Real Geeks replay).
+    pub folded: usize,
+}
+
+/// Which JSON objects the system treats as records although they look like envelopes.
+pub fn is_record(system: System) -> IsRecord {
+    match system {
+        System::Leadpro => leadpro::is_record,
+        _ => |_: &Map<String, Value>| false,
+    }
+}
+
+/// Turns one source's records (all its files, in order) into leads.
+pub fn read_source(
+    records: Vec<Result<Record<'_>, Reject>>,
+    ctx: &SourceContext<'_>,
+) -> SourceLeads {
+    if ctx.system == System::Realgeeks {
+        return realgeeks::replay(records, ctx);
+    }
+    let results: Vec<Result<Lead, Reject>> = records
+        .into_par_iter()
+        .map(|r| r.and_then(|rec| read_record(&rec, ctx)))
+        .collect();
+    let mut out = SourceLeads::default();
+    for r in results {
+        match r {
+            Ok(lead) => out.leads.push(lead),
+            Err(rej) => out.rejects.push(rej),
+        }
+    }
+    out
+}
+
+fn read_record(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let lead = match ctx.system {
+        System::Peakidx => peakidx::read(record, ctx),
+        System::Leadpro => leadpro::read(record, ctx),
+        System::Epixel => epixel::read(record, ctx),
+        System::Maxwork => maxwork::read(record, ctx),
+        System::Csv => csv::read(record, ctx),
+        System::Realgeeks => {
+            unreachable!("Real Geeks deliveries are replayed, not read one by one")
+        }
+    }?;
+    require_identity(&lead, record, ctx)?;
+    Ok(lead)
+}
+
+/// Rejects a lead that names no person and no way to reach one.
+pub fn require_identity(
+    lead: &Lead,
+    record: &Record<'_>,
+    ctx: &SourceContext<'_>,
+) -> Result<(), Reject> {
+    if lead.raw.has_identity() {
+        return Ok(());
+    }
+    Err(ctx.place(record).reject(
+        Stage::Validate,
+        Reason::NoContactInfo,
+        identity_fields(ctx.system),
+        "the record has no name, no email and no phone",
+        record.raw,
+    ))
+}
+
+/// The fields that identify a person in a system's records, for messages.
+pub fn identity_fields(system: System) -> &'static str {
+    match system {
+        System::Peakidx => "lead_first_name|lead_last_name|lead_email|lead_phone|lead_phone2",
+        System::Leadpro => "first_name|last_name|full_name|email|phone",
+        System::Realgeeks => "first_name|last_name|email|second_email|phone|phone2",
+        System::Epixel => "first_name|last_name|email|phone",
+        System::Maxwork => "Sender_Name|Sender_Email|Sender_Phone",
+        System::Csv => "first_name|last_name|full_name|email|email2|phone|phone2",
+    }
+}
+
+/// The fields an adapter reads and where they go, for `leadrecon systems`.
+pub fn fields_read(system: System) -> &'static [(&'static str, &'static str)] {
+    match system {
+        System::Peakidx => peakidx::FIELDS,
+        System::Leadpro => leadpro::FIELDS,
+        System::Realgeeks => realgeeks::FIELDS,
+        System::Epixel => epixel::FIELDS,
+        System::Maxwork => maxwork::FIELDS,
+        System::Csv => csv::FIELDS,
+    }
+}
+
+/// One line on what the system is and how leadrecon reads it, for `leadrecon systems`.
+pub fn summary(system: System) -> &'static str {
+    match system {
+        System::Peakidx => peakidx::SUMMARY,
+        System::Leadpro => leadpro::SUMMARY,
+        System::Realgeeks => realgeeks::SUMMARY,
+        System::Epixel => epixel::SUMMARY,
+        System::Maxwork => maxwork::SUMMARY,
+        System::Csv => csv::SUMMARY,
+    }
+}
+
+/// Whether a file's field names look like this system's (at least one identifying field).
+pub fn recognizes(system: System, names: &[String]) -> bool {
+    if system == System::Csv {
+        return true;
+    }
+    let wanted: Vec<&str> = identity_fields(system).split('|').collect();
+    names.iter().any(|n| wanted.contains(&n.as_str()))
+        || (system == System::Leadpro && names.iter().any(|n| n == "event" || n == "data"))
+        || (system == System::Realgeeks && names.iter().any(|n| n == "action"))
+}

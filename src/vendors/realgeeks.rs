@@ -1,0 +1,436 @@
+//! Real Geeks (US IDX + Lead Manager CRM): Outgoing API deliveries, one JSON object per
+//! delivery (JSON Lines, a JSON array, or CSV with the same field names), in delivery order.
+//!
+//! Deliveries are an event log, replayed per lead `id` in file order (files in path
+//! order): `created` and `unknown` upsert, `updated` patches only the fields it carries
+//! (an empty string or `null` unsets a field; `created` never changes once set),
+//! `activity_added` appends activities. Ids arrive with and without hyphens: they are
+//! lower-cased and stripped of hyphens before replaying. One lead comes out per id, in its
+//! latest state; a lead first seen through an update is flagged `partial_history`.
+//! The agent is the user of the latest `was_assigned` activity (role agent), else the
+//! deprecated `agent_email`/`agent_name` looked up in the roster.
+//!
+//! `role` → kind: `Buyer` → buyer, `Seller` → seller, `Buyer and Seller` →
+//! buyer_and_seller, `Renter` → renter, `Potential Seller` → seller.
+//!
+//! `status` → status: `Active` → active, `Cancelled` → dead, `In Escrow` → active (a deal
+//! under way), `Closed Escrow` → closed, `Dead` → dead; a CRM's custom status → unknown
+//! (text in `status_raw`). Without a status, `urgency` `Contacted` → contacted and
+//! `Not Contacted` → new.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::extract::Record;
+use crate::lead::{Kind, Lead, Quality, SourceRef, Status, System};
+use crate::reject::{Reason, Reject, Stage};
+use crate::vendors::fields::{keep_in_custom, Fields, Patch};
+use crate::vendors::{SourceContext, SourceLeads};
+
+/// What `leadrecon systems` prints.
+pub const SUMMARY: &str = "Real Geeks Outgoing API deliveries replayed per lead id (created/updated/activity_added/unknown); agent from was_assigned";
+
+/// Fields read, and where they go.
+pub const FIELDS: &[(&str, &str)] = &[
+    (
+        "action",
+        "replay: created | updated | activity_added | unknown",
+    ),
+    ("id", "source_id (lower-case, no hyphens)"),
+    ("source", "marketing_source"),
+    ("source_details", "custom.source_details"),
+    ("email", "email"),
+    ("second_email", "email2"),
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("phone", "phone"),
+    ("phone2", "phone2"),
+    ("address", "address"),
+    ("street_address", "address (when address is blank)"),
+    ("city", "city"),
+    ("state", "region"),
+    ("zip", "postcode"),
+    ("role", "kind, kind_raw"),
+    (
+        "activities",
+        "custom.activities; agent from the latest was_assigned",
+    ),
+    ("region", "custom.area"),
+    ("created", "created_at (fixed at creation)"),
+    ("timeframe", "custom.timeframe"),
+    ("urgency", "custom.urgency; status when status is blank"),
+    ("status", "status, status_raw"),
+    ("notes", "message"),
+    ("tags", "tags"),
+    (
+        "agent_name, agent_email",
+        "agent_id when no was_assigned activity (deprecated)",
+    ),
+    (
+        "partner_id, site_uuid, site_domain, source_system",
+        "custom.*",
+    ),
+    ("site_login_url", "dropped: a login link is a credential"),
+];
+
+/// Scalar lead fields that deliveries patch.
+const PATCHED: [&str; 24] = [
+    "source",
+    "source_details",
+    "email",
+    "second_email",
+    "first_name",
+    "last_name",
+    "phone",
+    "phone2",
+    "address",
+    "street_address",
+    "city",
+    "state",
+    "zip",
+    "role",
+    "region",
+    "timeframe",
+    "urgency",
+    "status",
+    "notes",
+    "agent_name",
+    "agent_email",
+    "partner_id",
+    "site_uuid",
+    "site_domain",
+];
+
+struct Delivery<'a> {
+    file: &'a str,
+    line: u64,
+    raw: &'a str,
+}
+
+#[derive(Default)]
+struct State<'a> {
+    id: String,
+    deliveries: Vec<Delivery<'a>>,
+    values: BTreeMap<&'static str, String>,
+    extra: Map<String, Value>,
+    tags: Vec<String>,
+    activities: Vec<Value>,
+    created: Option<String>,
+    partial: bool,
+}
+
+/// Replays every delivery of a source into one lead per id.
+pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>) -> SourceLeads {
+    let mut out = SourceLeads::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut states: Vec<State<'_>> = Vec::new();
+    for r in records {
+        let record = match r {
+            Ok(record) => record,
+            Err(rej) => {
+                out.rejects.push(rej);
+                continue;
+            }
+        };
+        if let Err(rej) = apply(&record, ctx, &mut index, &mut states) {
+            out.rejects.push(rej);
+        }
+    }
+    for state in states {
+        let deliveries = state.deliveries.len();
+        match finish(state, ctx) {
+            Ok(lead) => {
+                out.folded += deliveries - 1;
+                out.leads.push(lead);
+            }
+            Err(rejects) => out.rejects.extend(rejects),
+        }
+    }
+    out
+}
+
+/// A Real Geeks id as replayed: lower-case, no hyphens.
+pub fn normalize_id(id: &str) -> String {
+    id.trim().to_ascii_lowercase().replace('-', "")
+}
+
+fn apply<'a>(
+    record: &Record<'a>,
+    ctx: &SourceContext<'_>,
+    index: &mut HashMap<String, usize>,
+    states: &mut Vec<State<'a>>,
+) -> Result<(), Reject> {
+    let mut f = Fields::new(record, ctx.place(record));
+    let action = f.text("action")?.unwrap_or_else(|| "unknown".into());
+    let action = action.trim().to_ascii_lowercase();
+    if !matches!(
+        action.as_str(),
+        "created" | "updated" | "activity_added" | "unknown"
+    ) {
+        return Err(f.reject(
+            Stage::Validate,
+            Reason::UnknownAction,
+            "action",
+            format!(
+                "`{action}` is not a lead delivery (created, updated, activity_added, unknown)"
+            ),
+        ));
+    }
+    let Some(raw_id) = f.text("id")? else {
+        return Err(f.reject(
+            Stage::Validate,
+            Reason::MissingId,
+            "id",
+            "a Real Geeks delivery must carry the lead's `id`",
+        ));
+    };
+    let id = normalize_id(&raw_id);
+    let at = *index.entry(id.clone()).or_insert_with(|| {
+        states.push(State {
+            id: id.clone(),
+            partial: action == "updated" || action == "activity_added",
+            ..State::default()
+        });
+        states.len() - 1
+    });
+    // Read everything before touching the state, so a bad field leaves it unchanged.
+    let mut patches = Vec::with_capacity(PATCHED.len());
+    for key in PATCHED {
+        patches.push((key, f.patch(key)?));
+    }
+    let created = f.text("created")?;
+    let tags = if f.has("tags") {
+        Some(f.words("tags")?.unwrap_or_default())
+    } else {
+        None
+    };
+    let activities = f.list("activities")?.unwrap_or_default();
+    f.text("site_login_url")?;
+    let mut extra = Map::new();
+    let state = &mut states[at];
+    state.deliveries.push(Delivery {
+        file: record.file,
+        line: record.line,
+        raw: record.raw,
+    });
+    if action != "activity_added" {
+        for (key, patch) in patches {
+            match patch {
+                Patch::Absent => {}
+                Patch::Unset => {
+                    state.values.remove(key);
+                }
+                Patch::Set(v) => {
+                    state.values.insert(key, v);
+                }
+            }
+        }
+        if state.created.is_none() {
+            state.created = created;
+        }
+        if let Some(tags) = tags {
+            state.tags = tags;
+        }
+        f.keep_rest_into(&mut extra);
+        state.extra.extend(extra);
+    }
+    state.activities.extend(activities);
+    Ok(())
+}
+
+fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Reject>> {
+    let first = &state.deliveries[0];
+    let source = SourceRef {
+        source_index: ctx.index,
+        file: first.file.to_string(),
+        line: first.line,
+        source_id: Some(state.id.clone()),
+    };
+    let mut lead = Lead::new(System::Realgeeks, source);
+    let v = |k: &str| state.values.get(k).cloned();
+    lead.raw.first_name = v("first_name").unwrap_or_default();
+    lead.raw.last_name = v("last_name").unwrap_or_default();
+    lead.raw.emails = vec![
+        v("email").unwrap_or_default(),
+        v("second_email").unwrap_or_default(),
+    ];
+    lead.raw.phones = vec![
+        v("phone").unwrap_or_default(),
+        v("phone2").unwrap_or_default(),
+    ];
+    lead.raw.created_at = state.created.clone().unwrap_or_default();
+    lead.raw.updated_at = state
+        .activities
+        .iter()
+        .rev()
+        .find_map(|a| a.get("created").and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string();
+    if !lead.raw.has_identity() {
+        let n = state.deliveries.len();
+        return Err(state
+            .deliveries
+            .iter()
+            .map(|d| {
+                let place = crate::reject::Place {
+                    system: System::Realgeeks,
+                    source_index: ctx.index,
+                    file: d.file,
+                    line: d.line,
+                };
+                place.reject(
+                    Stage::Validate,
+                    Reason::NoContactInfo,
+                    crate::vendors::identity_fields(System::Realgeeks),
+                    format!(
+                        "lead {} has no name, no email and no phone after replaying its {n} deliveries",
+                        state.id
+                    ),
+                    d.raw,
+                )
+            })
+            .collect());
+    }
+    lead.marketing_source = v("source");
+    lead.address = v("address").or_else(|| v("street_address"));
+    lead.city = v("city");
+    lead.region = v("state");
+    lead.postcode = v("zip");
+    lead.message = v("notes");
+    if lead.address.is_some() || lead.city.is_some() || lead.postcode.is_some() {
+        lead.country = Some(ctx.country.to_string());
+    }
+    let role = v("role");
+    lead.kind = role.as_deref().map_or(Kind::Unknown, kind_of);
+    if role.is_some() && lead.kind == Kind::Unknown {
+        lead.quality.insert(Quality::UNKNOWN_KIND);
+    }
+    lead.kind_raw = role;
+    let status = v("status");
+    lead.status = match status.as_deref() {
+        Some(s) => status_of(s),
+        None => match v("urgency").as_deref() {
+            Some("Contacted") => Status::Contacted,
+            Some("Not Contacted") => Status::New,
+            _ => Status::Unknown,
+        },
+    };
+    if status.is_some() && lead.status == Status::Unknown {
+        lead.quality.insert(Quality::UNKNOWN_STATUS);
+    }
+    lead.status_raw = status;
+    for tag in &state.tags {
+        lead.add_tag(tag);
+    }
+    for (key, custom) in [
+        ("source_details", "source_details"),
+        ("region", "area"),
+        ("timeframe", "timeframe"),
+        ("urgency", "urgency"),
+        ("partner_id", "partner_id"),
+        ("site_uuid", "site_uuid"),
+        ("site_domain", "site_domain"),
+    ] {
+        if let Some(value) = v(key) {
+            lead.set_custom(custom, value);
+        }
+    }
+    if state.partial {
+        lead.quality.insert(Quality::PARTIAL_HISTORY);
+    }
+
+    let assigned = state.activities.iter().rev().find_map(|a| {
+        let is_assignment = a.get("type").and_then(Value::as_str) == Some("was_assigned");
+        let role = a.get("role").and_then(Value::as_str).unwrap_or("agent");
+        let user = a
+            .get("user")
+            .and_then(|u| u.get("id"))
+            .and_then(|id| match id {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        (is_assignment && role.eq_ignore_ascii_case("agent"))
+            .then_some(user)
+            .flatten()
+    });
+    match assigned {
+        Some(user) => ctx.assign_agent(&mut lead, Some(&user)),
+        None => match ctx
+            .roster
+            .by_email_or_name(v("agent_email").as_deref(), v("agent_name").as_deref())
+        {
+            Some(id) => lead.agent_id = Some(id),
+            None => {
+                let alias = v("agent_email").or_else(|| v("agent_name"));
+                ctx.assign_agent(&mut lead, alias.as_deref());
+            }
+        },
+    }
+    if let Some(email) = v("agent_email") {
+        lead.set_custom("agent_email", email);
+    }
+    if let Some(name) = v("agent_name") {
+        lead.set_custom("agent_name", name);
+    }
+    if !state.activities.is_empty() {
+        lead.set_custom("activities", Value::Array(state.activities).to_string());
+    }
+    keep_in_custom(&mut lead, "", state.extra);
+    Ok(lead)
+}
+
+/// A Real Geeks `role` → kind.
+pub fn kind_of(role: &str) -> Kind {
+    match role.trim() {
+        "Buyer" => Kind::Buyer,
+        "Seller" | "Potential Seller" => Kind::Seller,
+        "Buyer and Seller" => Kind::BuyerAndSeller,
+        "Renter" => Kind::Renter,
+        other => Kind::from_common(other).unwrap_or(Kind::Unknown),
+    }
+}
+
+/// A Real Geeks `status` → status.
+pub fn status_of(status: &str) -> Status {
+    match status.trim() {
+        "Active" | "In Escrow" => Status::Active,
+        "Cancelled" | "Dead" => Status::Dead,
+        "Closed Escrow" => Status::Closed,
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_roles() {
+        assert_eq!(kind_of("Buyer"), Kind::Buyer);
+        assert_eq!(kind_of("Seller"), Kind::Seller);
+        assert_eq!(kind_of("Buyer and Seller"), Kind::BuyerAndSeller);
+        assert_eq!(kind_of("Renter"), Kind::Renter);
+        assert_eq!(kind_of("Potential Seller"), Kind::Seller);
+        assert_eq!(kind_of("Investor"), Kind::Unknown);
+    }
+
+    #[test]
+    fn documented_statuses() {
+        assert_eq!(status_of("Active"), Status::Active);
+        assert_eq!(status_of("Cancelled"), Status::Dead);
+        assert_eq!(status_of("In Escrow"), Status::Active);
+        assert_eq!(status_of("Closed Escrow"), Status::Closed);
+        assert_eq!(status_of("Dead"), Status::Dead);
+        assert_eq!(status_of("Hot Prospect"), Status::Unknown);
+    }
+
+    #[test]
+    fn ids_lose_hyphens_and_case() {
+        assert_eq!(
+            normalize_id("A27C20AF-4497-415D-9E4E-7334DD1D40D2"),
+            "a27c20af4497415d9e4e7334dd1d40d2"
+        );
+    }
+}
