@@ -1,0 +1,416 @@
+//! Integration tests: the real binary on the shipped sample pipeline and on broken inputs.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{csv_rows, expect_code, leadrecon, manifest_without_timings, root};
+
+fn run_sample(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "pipelines/sample.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    expect_code(&root(), &args, 0)
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn sample_pipeline_accounts_for_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = run_sample(&out, &["--json", "--quiet"]);
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "--json prints exactly one line: {stdout}"
+    );
+    let m: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert!(
+        run.stderr.is_empty(),
+        "--quiet prints nothing: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap();
+    let mut total_leads = 0;
+    for s in m["sources"].as_array().unwrap() {
+        assert_eq!(n(s, "read"), n(s, "loaded") + n(s, "rejected"), "{s}");
+        assert_eq!(n(s, "leads"), n(s, "loaded") - n(s, "folded"), "{s}");
+        let file_records: u64 = s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| n(f, "records"))
+            .sum();
+        assert_eq!(file_records, n(s, "read"));
+        for f in s["files"].as_array().unwrap() {
+            assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+        }
+        total_leads += n(s, "leads");
+    }
+    let leads = csv_rows(&out.join("leads.csv"));
+    let rejects = csv_rows(&out.join("rejects.csv"));
+    assert_eq!(leads.len() as u64, total_leads);
+    assert_eq!(rejects.len() as u64, n(&m["totals"], "rejected"));
+
+    // Exactly the records the generator broke on purpose are rejected, at their lines.
+    let truth = csv_rows(&root().join("sample-data/truth.csv"));
+    let want: BTreeSet<(String, String)> = truth
+        .iter()
+        .filter(|t| t["expect"] == "reject")
+        .map(|t| (format!("../sample-data/{}", t["file"]), t["line"].clone()))
+        .collect();
+    let got: BTreeSet<(String, String)> = rejects
+        .iter()
+        .map(|r| (r["file"].clone(), r["line"].clone()))
+        .collect();
+    assert_eq!(got, want);
+    for r in &rejects {
+        assert!(
+            !r["reason"].is_empty() && !r["detail"].is_empty() && !r["raw"].is_empty(),
+            "{r:?}"
+        );
+    }
+    // Every lead starts at a record the generator wrote as a lead.
+    let lead_lines: BTreeSet<(String, String)> = truth
+        .iter()
+        .filter(|t| t["expect"] == "lead")
+        .map(|t| (format!("../sample-data/{}", t["file"]), t["line"].clone()))
+        .collect();
+    for l in &leads {
+        assert!(
+            lead_lines.contains(&(l["source_file"].clone(), l["source_line"].clone())),
+            "{l:?}"
+        );
+    }
+    // Five systems of at least 60 records each.
+    for system in ["peakidx", "leadpro", "realgeeks", "epixel", "maxwork"] {
+        let read: u64 = m["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["system"] == system)
+            .map(|s| n(s, "read"))
+            .sum();
+        assert!(read >= 60, "{system}: {read} records");
+    }
+}
+
+#[test]
+fn outputs_are_identical_across_runs_and_thread_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    run_sample(&one, &["--threads", "1", "--quiet"]);
+    run_sample(&two, &["--threads", "2", "--quiet"]);
+    for name in ["leads.csv", "leads.parquet", "rejects.csv"] {
+        let a = std::fs::read(one.join(name)).unwrap();
+        let b = std::fs::read(two.join(name)).unwrap();
+        assert!(a == b, "{name} differs between --threads 1 and --threads 2");
+    }
+    assert_eq!(
+        manifest_without_timings(&one),
+        manifest_without_timings(&two)
+    );
+    // A second run into the same folder replaces it with the same content.
+    run_sample(&one, &["--threads", "2", "--quiet"]);
+    assert_eq!(
+        std::fs::read(one.join("leads.csv")).unwrap(),
+        std::fs::read(two.join("leads.csv")).unwrap()
+    );
+}
+
+#[test]
+fn parquet_is_typed() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_sample(&out, &["--quiet"]);
+    let file = std::fs::File::open(out.join("leads.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    let csv_rows = csv_rows(&out.join("leads.csv")).len();
+    assert_eq!(df.height(), csv_rows);
+    let schema = df.schema();
+    assert_eq!(
+        schema.get("created_at"),
+        Some(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC)
+        ))
+    );
+    assert_eq!(schema.get("source_line"), Some(&DataType::UInt64));
+    assert_eq!(
+        schema.get("tags"),
+        Some(&DataType::List(Box::new(DataType::String)))
+    );
+    assert_eq!(
+        schema.get("quality"),
+        Some(&DataType::List(Box::new(DataType::String)))
+    );
+    assert_eq!(schema.get("email"), Some(&DataType::String));
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let header: Vec<String> = csv::Reader::from_path(out.join("leads.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(names, header, "Parquet and CSV have the same columns");
+}
+
+#[test]
+fn default_pipeline_is_the_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    expect_code(
+        &root(),
+        &["run", "--out", out.to_str().unwrap(), "--quiet"],
+        0,
+    );
+    assert!(out.join("leads.parquet").is_file());
+}
+
+#[test]
+fn missing_input_is_fatal_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"maxwork\"\npath = \"nowhere/leads.json\"\n",
+    );
+    let out = expect_code(tmp.path(), &["run", "p.toml"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("leadrecon: ") && err.contains("nowhere/leads.json"),
+        "{err}"
+    );
+    assert!(
+        !tmp.path().join("out").exists(),
+        "nothing is written on a fatal error"
+    );
+}
+
+#[test]
+fn invalid_pipeline_exits_4_with_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n\n[[sources]]\nsytem = \"maxwork\"\npath = \"x\"\n",
+    );
+    let out = expect_code(tmp.path(), &["run", "p.toml"], 4);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 5") && err.contains("sytem"), "{err}");
+    let out = expect_code(tmp.path(), &["validate", "p.toml"], 4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 5"));
+}
+
+#[test]
+fn input_of_another_system_exits_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maxwork = root().join("sample-data/maxwork/leads.json");
+    write(
+        tmp.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"peakidx\"\ntimezone = \"UTC\"\npath = {:?}\n",
+            maxwork.to_str().unwrap()
+        ),
+    );
+    let out = expect_code(tmp.path(), &["run", "p.toml"], 4);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not look like peakidx data"), "{err}");
+}
+
+#[test]
+fn csv_mapping_to_a_missing_column_exits_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "c.csv", "Name,Mail\nAnn,ann@example.com\n");
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"csv\"\npath = \"c.csv\"\nregion = \"US\"\ncolumns = { full_name = \"Name\", email = \"E-mail\" }\n",
+    );
+    let out = expect_code(tmp.path(), &["validate", "p.toml"], 4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E-mail"));
+}
+
+#[test]
+fn reject_ratio_over_the_limit_exits_3_after_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "c.csv",
+        "Name,Mail\nAnn,ann@example.com\n,\n\"\",\"\"\nBob,\n",
+    );
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\nmax_reject_ratio = 0.1\n[[sources]]\nsystem = \"csv\"\npath = \"c.csv\"\nregion = \"US\"\ncolumns = { full_name = \"Name\", email = \"Mail\" }\n",
+    );
+    let out = expect_code(tmp.path(), &["run", "p.toml"], 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_reject_ratio"));
+    assert_eq!(csv_rows(&tmp.path().join("out/t/leads.csv")).len(), 2);
+    assert_eq!(csv_rows(&tmp.path().join("out/t/rejects.csv")).len(), 2);
+}
+
+#[test]
+fn validate_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("p.toml");
+    let text = std::fs::read_to_string(root().join("pipelines/sample.toml")).unwrap();
+    let sample = root().join("sample-data");
+    std::fs::write(
+        &copy,
+        text.replace("../sample-data", sample.to_str().unwrap())
+            .replace("../out/sample", "out"),
+    )
+    .unwrap();
+    let out = expect_code(tmp.path(), &["validate", "p.toml"], 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is valid"));
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn secrets_never_reach_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "rg.jsonl",
+        concat!(
+            r#"{"action": "created", "id": "c1", "first_name": "Al", "email": "al@example.com", "site_login_url": "http://x.example/member/quick_login/SECRET-LINK-1/", "api_key": "SECRET-KEY-2"}"#,
+            "\n",
+            r#"{"action": "created", "first_name": "Bo", "access_token": "SECRET-TOKEN-3", "note": "Authorization: Bearer SECRET-BEARER-4"}"#,
+            "\n",
+            "{\"action\": \"created\", \"id\": \"c3\", \"api_key\": \"SECRET-KEY-5\", \"first_name\": \n"
+        ),
+    );
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"realgeeks\"\npath = \"rg.jsonl\"\n",
+    );
+    let run = expect_code(tmp.path(), &["run", "p.toml", "--json"], 0);
+    let mut all =
+        String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
+    for name in ["leads.csv", "rejects.csv", "manifest.json"] {
+        all.push_str(&std::fs::read_to_string(tmp.path().join("out/t").join(name)).unwrap());
+    }
+    assert_eq!(
+        csv_rows(&tmp.path().join("out/t/rejects.csv")).len(),
+        2,
+        "{all}"
+    );
+    for secret in [
+        "SECRET-LINK-1",
+        "SECRET-KEY-2",
+        "SECRET-TOKEN-3",
+        "SECRET-BEARER-4",
+        "SECRET-KEY-5",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+}
+
+#[test]
+fn a_folder_that_is_not_an_output_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let precious = tmp.path().join("precious");
+    write(&precious, "thesis.txt", "years of work");
+    let out = leadrecon(
+        &root(),
+        &["run", "--out", precious.to_str().unwrap(), "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to replace"));
+    assert_eq!(
+        std::fs::read_to_string(precious.join("thesis.txt")).unwrap(),
+        "years of work"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_lists_exit_codes() {
+    expect_code(&root(), &["run", "--no-such-flag"], 2);
+    expect_code(&root(), &["run", "--threads", "0"], 2);
+    let help = expect_code(&root(), &["--help"], 0);
+    let text = String::from_utf8_lossy(&help.stdout);
+    for code in [
+        "0  the run finished",
+        "3  the run finished, but",
+        "4  the pipeline file is invalid",
+    ] {
+        assert!(text.contains(code), "{text}");
+    }
+}
+
+#[test]
+fn systems_lists_every_adapter_and_its_fields() {
+    let out = expect_code(&root(), &["systems"], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "peakidx:",
+        "leadpro:",
+        "realgeeks:",
+        "epixel:",
+        "maxwork:",
+        "csv:",
+        "lead_custom_fields",
+        "Sender_Name",
+        "was_assigned",
+        "slug",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+#[test]
+fn generator_is_deterministic_and_made_the_shipped_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = tmp.path().join("sample");
+    expect_code(&root(), &["generate", "--out", made.to_str().unwrap()], 0);
+    let shipped = root().join("sample-data");
+    let mut names = Vec::new();
+    for entry in walk(&made) {
+        let rel = entry.strip_prefix(&made).unwrap().to_path_buf();
+        let a = std::fs::read(&entry).unwrap();
+        let b = std::fs::read(shipped.join(&rel)).unwrap_or_default();
+        assert!(
+            a == b,
+            "sample-data/{} is not what `leadrecon generate` makes",
+            rel.display()
+        );
+        names.push(rel);
+    }
+    assert!(names.len() >= 15, "{names:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
