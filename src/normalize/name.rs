@@ -44,11 +44,11 @@ pub fn normalize(first: &str, last: &str, full: &str) -> Names {
         (first, last, full) = split_full(&last);
         split = true;
     }
-    let first = repair_case(&first, Field::First);
-    let last = repair_case(&last, Field::Last);
+    let first = repair_case(&first, Field::First).nfc().collect::<String>();
+    let last = repair_case(&last, Field::Last).nfc().collect::<String>();
     let full = if !first.is_empty() || !last.is_empty() {
         if split && !full.is_empty() {
-            repair_case(&full, Field::Full)
+            repair_case(&full, Field::Full).nfc().collect()
         } else {
             [first.as_str(), last.as_str()]
                 .iter()
@@ -71,12 +71,21 @@ pub fn normalize(first: &str, last: &str, full: &str) -> Names {
 
 /// NFC, no control or zero-width characters, single spaces, no wrapping quotes.
 pub fn clean(raw: &str) -> String {
-    let nfc: String = raw
-        .nfc()
+    // Drop invisible characters before composing, so that what they separated composes.
+    let visible: String = raw
+        .chars()
         .filter(|c| !c.is_control() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}'))
         .collect();
-    let trimmed = nfc.trim().trim_matches(['"', '\'', '“', '”']).trim();
-    trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
+    let nfc: String = visible.nfc().collect();
+    let mut t = nfc.trim();
+    // Only quotes that wrap the whole name: `"Jack" Smith` keeps its nickname quotes.
+    while let Some(inner) = [('"', '"'), ('“', '”'), ('\'', '\'')]
+        .iter()
+        .find_map(|(open, close)| t.strip_prefix(*open).and_then(|r| r.strip_suffix(*close)))
+    {
+        t = inner.trim();
+    }
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn bare(token: &str) -> String {
@@ -88,9 +97,15 @@ fn split_full(full: &str) -> (String, String, String) {
     if let Some((last, first)) = full.split_once(',') {
         let first_tokens: Vec<&str> = first
             .split_whitespace()
-            .filter(|t| !HONORIFICS.contains(&bare(t).as_str()))
+            .filter(|t| {
+                t.chars().any(char::is_alphanumeric) && !HONORIFICS.contains(&bare(t).as_str())
+            })
             .collect();
-        let last = last.trim().to_string();
+        let last = last
+            .split_whitespace()
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .collect::<Vec<_>>()
+            .join(" ");
         let ordered = first_tokens
             .iter()
             .copied()
@@ -100,7 +115,11 @@ fn split_full(full: &str) -> (String, String, String) {
         let first = first_tokens.first().copied().unwrap_or("").to_string();
         return (first, last, ordered);
     }
-    let mut tokens: Vec<&str> = full.split_whitespace().collect();
+    // Tokens without a letter or digit (stray quotes, dashes) are not names.
+    let mut tokens: Vec<&str> = full
+        .split_whitespace()
+        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .collect();
     while tokens.len() > 1 && HONORIFICS.contains(&bare(tokens[0]).as_str()) {
         tokens.remove(0);
     }
@@ -165,16 +184,23 @@ fn repair_case(s: &str, field: Field) -> String {
         .join(" ")
 }
 
+/// The only char of an iterator of one char.
+fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+    let first = chars.next()?;
+    chars.next().is_none().then_some(first)
+}
+
 /// "o'neill" → "O'Neill", "mary-jane" → "Mary-Jane", "mcdonald" → "McDonald".
 fn title_word(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
     let mut capital_next = true;
     for c in t.chars() {
+        // A letter whose other case is not one letter (ß → SS) keeps its own spelling.
         if capital_next && c.is_alphabetic() {
-            out.extend(c.to_uppercase());
+            out.push(single(c.to_uppercase()).unwrap_or(c));
             capital_next = false;
         } else {
-            out.extend(c.to_lowercase());
+            out.push(single(c.to_lowercase()).unwrap_or(c));
         }
         if matches!(c, '\'' | '’' | '-' | '.') {
             capital_next = true;

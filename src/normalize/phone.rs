@@ -33,7 +33,15 @@ pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
     if text.is_empty() {
         return None;
     }
-    if let Some(number) = parse_valid(Some(region), text) {
+    // An explicit `+CC` needs no default region; reading it with one makes the
+    // `phonenumber` crate apply that region's national prefix to the number (`+44 161…`
+    // loses its `1` when the region is the US).
+    let default = if text.starts_with('+') {
+        None
+    } else {
+        Some(region)
+    };
+    if let Some(number) = parse_valid(default, text) {
         return Some(finish(number, false));
     }
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
@@ -60,13 +68,16 @@ fn clean(raw: &str) -> &str {
     t.trim()
 }
 
-fn parse_valid(region: Option<Id>, text: &str) -> Option<PhoneNumber> {
+/// A parsed number and its type, when valid. Valid means the metadata gives it a type:
+/// what `phonenumber::is_valid` checks too, so asking for the type once does both.
+fn parse_valid(region: Option<Id>, text: &str) -> Option<(PhoneNumber, Type)> {
     let number = phonenumber::parse(region, text).ok()?;
-    phonenumber::is_valid(&number).then_some(number)
+    let kind = number.number_type(&phonenumber::metadata::DATABASE);
+    (kind != Type::Unknown).then_some((number, kind))
 }
 
-fn finish(number: PhoneNumber, country_inferred: bool) -> NormalizedPhone {
-    let kind = match number.number_type(&phonenumber::metadata::DATABASE) {
+fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> NormalizedPhone {
+    let kind = match kind {
         Type::Mobile => PhoneKind::Mobile,
         Type::FixedLine => PhoneKind::Landline,
         Type::FixedLineOrMobile => PhoneKind::FixedOrMobile,
@@ -135,6 +146,22 @@ mod tests {
         assert_eq!(n.phone.0, "+447911123456");
         assert!(n.country_inferred);
         assert_eq!(n.kind, PhoneKind::Mobile);
+    }
+
+    #[test]
+    fn explicit_country_code_wins_over_the_region() {
+        assert_eq!(
+            e164("+44 161 496 0123", "US").as_deref(),
+            e164("0161 496 0123", "GB").as_deref()
+        );
+        assert_eq!(
+            e164("+44 (0)7911 123456", "US").as_deref(),
+            Some("+447911123456")
+        );
+        assert_eq!(
+            e164("+33 1 23 45 67 89", "US").as_deref(),
+            Some("+33123456789")
+        );
     }
 
     #[test]
