@@ -1,1 +1,173 @@
-fn main() {}
+//! Extract + adapt + normalize, and the whole run, on generated data (seeded, so every run
+//! measures the same input). `cargo bench` prints time and elements (records or leads)
+//! per second for each stage.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use leadrecon::agents::Roster;
+use leadrecon::extract;
+use leadrecon::lead::Lead;
+use leadrecon::normalize::time::TimeContext;
+use leadrecon::normalize::{self, NormalizeContext};
+use leadrecon::pipeline::config::Pipeline;
+use leadrecon::pipeline::run::{self, RunOptions};
+use leadrecon::progress::Silent;
+use leadrecon::reject::Place;
+use leadrecon::vendors::{self, SourceContext};
+
+const LEADS: usize = 20_000;
+
+// The same allocator as the binary, so the figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Prepared {
+    pipeline: Pipeline,
+    roster: Roster,
+    files: Vec<Vec<extract::FileData>>,
+    records: usize,
+}
+
+fn prepare(dir: &Path) -> Prepared {
+    leadrecon::synth::write_dataset(dir, LEADS, 7).expect("dataset");
+    let pipeline = Pipeline::load(&dir.join("pipeline.toml")).expect("pipeline");
+    let roster = Roster::load(pipeline.roster.as_ref().unwrap(), "agents.csv").expect("roster");
+    let mut records = 0;
+    let files = pipeline
+        .sources
+        .iter()
+        .map(|s| {
+            extract::resolve(&s.pattern)
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    let f = extract::read_file(p, &pipeline.display_path(p), s.format).unwrap();
+                    records += extract::records(
+                        &f,
+                        place(s.system, &f.display),
+                        vendors::is_record(s.system),
+                    )
+                    .len();
+                    f
+                })
+                .collect()
+        })
+        .collect();
+    Prepared {
+        pipeline,
+        roster,
+        files,
+        records,
+    }
+}
+
+fn place(system: leadrecon::lead::System, file: &str) -> Place<'_> {
+    Place {
+        system,
+        source_index: 0,
+        file,
+        line: 0,
+    }
+}
+
+fn adapt_all(p: &Prepared) -> Vec<(usize, Lead)> {
+    let mut out = Vec::new();
+    for (source, files) in p.pipeline.sources.iter().zip(&p.files) {
+        let ctx = SourceContext {
+            index: source.index,
+            system: source.system,
+            default_agent: source.agent.as_deref(),
+            country: &source.region_code,
+            columns: &source.columns,
+            roster: &p.roster,
+        };
+        let mut records = Vec::new();
+        for f in files {
+            records.extend(extract::records(
+                f,
+                place(source.system, &f.display),
+                vendors::is_record(source.system),
+            ));
+        }
+        out.extend(
+            vendors::read_source(records, &ctx)
+                .leads
+                .into_iter()
+                .map(|l| (source.index, l)),
+        );
+    }
+    out
+}
+
+fn stages(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = prepare(tmp.path());
+    let slug = format!("{}-records", p.records);
+
+    let mut g = c.benchmark_group("extract+adapt");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(p.records as u64));
+    g.bench_function(BenchmarkId::from_parameter(&slug), |b| {
+        b.iter(|| adapt_all(&p).len())
+    });
+    g.finish();
+
+    let leads = adapt_all(&p);
+    let contexts: Vec<NormalizeContext> = p
+        .pipeline
+        .sources
+        .iter()
+        .map(|s| NormalizeContext {
+            region: s.region,
+            time: TimeContext {
+                tz: s.timezone,
+                order: s.date_order,
+            },
+        })
+        .collect();
+    let mut g = c.benchmark_group("normalize");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(leads.len() as u64));
+    g.bench_function(
+        BenchmarkId::from_parameter(format!("{}-leads", leads.len())),
+        |b| {
+            b.iter_batched(
+                || leads.clone(),
+                |mut batch| {
+                    use rayon::prelude::*;
+                    batch
+                        .par_iter_mut()
+                        .for_each(|(i, lead)| normalize::lead(lead, &contexts[*i]));
+                    batch
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        },
+    );
+    g.finish();
+
+    let mut g = c.benchmark_group("run");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(p.records as u64));
+    let out = tmp.path().join("bench-out");
+    g.bench_function(BenchmarkId::from_parameter(&slug), |b| {
+        b.iter(|| {
+            run::run(
+                &p.pipeline,
+                &RunOptions {
+                    out: Some(out.clone()),
+                },
+                &Silent,
+            )
+            .unwrap()
+            .manifest
+            .totals
+            .leads
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

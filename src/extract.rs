@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -247,21 +248,18 @@ pub fn records<'a>(
     is_record: IsRecord,
 ) -> Vec<Result<Record<'a>, Reject>> {
     let lines = LineIndex::new(&file.text);
-    let mut out = Vec::new();
-    let mut cx = JsonCx {
+    let cx = JsonCx {
         file: &file.display,
         text: &file.text,
         lines: &lines,
         place,
         is_record,
-        out: &mut out,
     };
     match file.format {
-        Format::Csv => csv_records(file, place, &mut out),
+        Format::Csv => csv_records(file, &lines, place),
         Format::Json if file.text.trim_start().starts_with('[') => cx.document_array(),
         Format::Json | Format::Jsonl => cx.stream(),
     }
-    out
 }
 
 /// The header of a CSV file (trimmed), or the keys of a JSON file's first record.
@@ -329,53 +327,70 @@ fn memchr_all(bytes: &[u8]) -> Vec<usize> {
         .collect()
 }
 
-struct JsonCx<'a, 'o, 'p> {
+struct JsonCx<'a, 'l, 'p> {
     file: &'a str,
     text: &'a str,
-    lines: &'o LineIndex,
+    lines: &'l LineIndex,
     place: Place<'p>,
     is_record: IsRecord,
-    out: &'o mut Vec<Result<Record<'a>, Reject>>,
 }
 
 const ENVELOPE_KEYS: [&str; 5] = ["data", "results", "leads", "items", "records"];
+
+type Found<'a> = Vec<Result<Record<'a>, Reject>>;
+
+/// A top-level value found while scanning, or the reject for a piece that is not one.
+enum Piece<'a> {
+    Value(&'a RawValue),
+    Broken(Reject),
+}
 
 impl<'a> JsonCx<'a, '_, '_> {
     fn offset(&self, s: &str) -> usize {
         s.as_ptr() as usize - self.text.as_ptr() as usize
     }
 
-    fn reject(&mut self, line: u64, reason: Reason, detail: String, raw: &str) {
+    fn reject(&self, line: u64, reason: Reason, detail: String, raw: &str) -> Reject {
         let place = Place { line, ..self.place };
-        self.out
-            .push(Err(place.reject(Stage::Extract, reason, "", detail, raw)));
+        place.reject(Stage::Extract, reason, "", detail, raw)
+    }
+
+    /// Scanning finds the values in order (cheap); turning them into records, the costly
+    /// part, runs in parallel with order kept.
+    fn expand(&self, pieces: Vec<Piece<'a>>) -> Found<'a> {
+        let nested: Vec<Found<'a>> = pieces
+            .into_par_iter()
+            .map(|p| match p {
+                Piece::Value(v) => self.walk(v),
+                Piece::Broken(r) => vec![Err(r)],
+            })
+            .collect();
+        nested.into_iter().flatten().collect()
     }
 
     /// A document that is one JSON array; a break in it keeps the elements before it.
-    fn document_array(&mut self) {
+    fn document_array(&self) -> Found<'a> {
         let mut items: Vec<&'a RawValue> = Vec::new();
         let mut de = serde_json::Deserializer::from_str(self.text);
         let result = Collect(&mut items)
             .deserialize(&mut de)
             .and_then(|()| de.end());
-        for item in items {
-            self.walk(item);
-        }
+        let mut pieces: Vec<Piece<'a>> = items.into_iter().map(Piece::Value).collect();
         if let Err(e) = result {
             let line = e.line() as u64;
-            let start = self.line_start(line);
-            let tail = &self.text[start..];
-            self.reject(
+            let tail = &self.text[self.line_start(line)..];
+            pieces.push(Piece::Broken(self.reject(
                 line,
                 Reason::MalformedJson,
                 format!("{e}; the rest of the file from this line could not be read"),
                 tail,
-            );
+            )));
         }
+        self.expand(pieces)
     }
 
     fn line_start(&self, line: u64) -> usize {
-        if line <= 1 {
+        if line <= 1 || self.lines.newlines.is_empty() {
             0
         } else {
             self.lines.newlines[(line as usize - 2).min(self.lines.newlines.len() - 1)] + 1
@@ -384,7 +399,8 @@ impl<'a> JsonCx<'a, '_, '_> {
 
     /// A sequence of JSON values (JSON Lines, or one document); a broken value is rejected
     /// and reading goes on at the next line that starts a value.
-    fn stream(&mut self) {
+    fn stream(&self) -> Found<'a> {
+        let mut pieces = Vec::new();
         let mut pos = 0;
         while pos < self.text.len() {
             let rest = &self.text[pos..];
@@ -392,7 +408,7 @@ impl<'a> JsonCx<'a, '_, '_> {
             let mut failed = None;
             for item in stream.by_ref() {
                 match item {
-                    Ok(v) => self.walk(v),
+                    Ok(v) => pieces.push(Piece::Value(v)),
                     Err(e) => {
                         failed = Some(e);
                         break;
@@ -410,14 +426,15 @@ impl<'a> JsonCx<'a, '_, '_> {
                 .map_or(self.text.len(), |i| start + i);
             let next = self.next_value_line(line_end);
             let raw_end = if next > start { next } else { line_end };
-            self.reject(
+            pieces.push(Piece::Broken(self.reject(
                 line,
                 Reason::MalformedJson,
                 err.to_string(),
                 &self.text[start..raw_end],
-            );
+            )));
             pos = next.max(line_end);
         }
+        self.expand(pieces)
     }
 
     /// Offset of the next line (after `from`) whose first non-blank character opens a value.
@@ -441,32 +458,44 @@ impl<'a> JsonCx<'a, '_, '_> {
         self.text.len()
     }
 
-    fn walk(&mut self, raw: &'a RawValue) {
+    fn walk(&self, raw: &'a RawValue) -> Found<'a> {
         let s = raw.get();
         let line = self.lines.line(self.offset(s));
         match s.as_bytes().first() {
             Some(b'[') => match serde_json::from_str::<Vec<&'a RawValue>>(s) {
-                Ok(items) => items.into_iter().for_each(|i| self.walk(i)),
-                Err(e) => self.reject(line, Reason::MalformedJson, e.to_string(), s),
+                Ok(items) => items.into_iter().flat_map(|i| self.walk(i)).collect(),
+                Err(e) => vec![Err(self.reject(
+                    line,
+                    Reason::MalformedJson,
+                    e.to_string(),
+                    s,
+                ))],
             },
             Some(b'{') => self.object(line, s),
-            _ => self.reject(
+            _ => vec![Err(self.reject(
                 line,
                 Reason::NotARecord,
                 "expected a JSON object (a record), found a bare value".into(),
                 s,
-            ),
+            ))],
         }
     }
 
-    fn object(&mut self, line: u64, s: &'a str) {
+    fn object(&self, line: u64, s: &'a str) -> Found<'a> {
         let fields: Map<String, Value> = match serde_json::from_str(s) {
             Ok(m) => m,
-            Err(e) => return self.reject(line, Reason::MalformedJson, e.to_string(), s),
+            Err(e) => {
+                return vec![Err(self.reject(
+                    line,
+                    Reason::MalformedJson,
+                    e.to_string(),
+                    s,
+                ))]
+            }
         };
         if !(self.is_record)(&fields) {
             if let Some(problem) = error_response(&fields) {
-                return self.reject(line, Reason::ErrorResponse, problem, s);
+                return vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))];
             }
             let key = ENVELOPE_KEYS.iter().find(|k| {
                 matches!(
@@ -477,19 +506,26 @@ impl<'a> JsonCx<'a, '_, '_> {
             if let Some(key) = key {
                 let inner: HashMap<&str, &'a RawValue> = match serde_json::from_str(s) {
                     Ok(m) => m,
-                    Err(e) => return self.reject(line, Reason::MalformedJson, e.to_string(), s),
+                    Err(e) => {
+                        return vec![Err(self.reject(
+                            line,
+                            Reason::MalformedJson,
+                            e.to_string(),
+                            s,
+                        ))]
+                    }
                 };
                 if let Some(v) = inner.get(*key) {
                     return self.walk(v);
                 }
             }
         }
-        self.out.push(Ok(Record {
+        vec![Ok(Record {
             file: self.file,
             line,
             fields,
             raw: s,
-        }));
+        })]
     }
 }
 
@@ -592,48 +628,40 @@ fn clean_headers(h: &csv::StringRecord) -> Vec<String> {
         .collect()
 }
 
-fn csv_records<'a>(
-    file: &'a FileData,
-    place: Place<'_>,
-    out: &mut Vec<Result<Record<'a>, Reject>>,
-) {
+fn csv_records<'a>(file: &'a FileData, lines: &LineIndex, place: Place<'_>) -> Found<'a> {
     let text = file.text.as_str();
     let mut rdr = csv_reader(text);
     let headers = match rdr.headers() {
         Ok(h) => clean_headers(h),
         Err(e) => {
             let p = Place { line: 1, ..place };
-            out.push(Err(p.reject(
+            return vec![Err(p.reject(
                 Stage::Extract,
                 Reason::MalformedCsvRow,
                 "",
                 format!("the header row cannot be read: {e}"),
                 text.lines().next().unwrap_or(""),
-            )));
-            return;
+            ))];
         }
     };
-    let lines = LineIndex::new(text);
-    let mut record = csv::StringRecord::new();
+    // Reading rows is sequential; building records from them runs in parallel.
+    let mut rows: Vec<Result<(u64, csv::StringRecord, &'a str), Reject>> = Vec::new();
     loop {
         let start = rdr.position().clone();
+        let mut record = csv::StringRecord::new();
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let end = rdr.position().byte() as usize;
+                let end = (rdr.position().byte() as usize).min(text.len());
                 let begin = record.position().map_or(start.byte(), |p| p.byte()) as usize;
-                // Counted here from the byte offset: the same rule as for JSON records.
-                let line = lines.line(skip_line_ends(text, begin));
-                let begin = skip_line_ends(text, begin);
-                let raw =
-                    &text[begin.min(text.len())..end.min(text.len()).max(begin.min(text.len()))];
-                let p = Place { line, ..place };
-                out.push(csv_row(&file.display, &headers, &record, raw, p));
+                // Counted from the byte offset: the same rule as for JSON records.
+                let begin = skip_line_ends(text, begin).min(end);
+                rows.push(Ok((lines.line(begin), record, &text[begin..end])));
             }
             Err(e) => {
                 let line = lines.line(skip_line_ends(text, start.byte() as usize));
                 let p = Place { line, ..place };
-                out.push(Err(p.reject(
+                rows.push(Err(p.reject(
                     Stage::Extract,
                     Reason::MalformedCsvRow,
                     "",
@@ -646,6 +674,18 @@ fn csv_records<'a>(
             }
         }
     }
+    rows.into_par_iter()
+        .map(|row| {
+            let (line, record, raw) = row?;
+            csv_row(
+                &file.display,
+                &headers,
+                &record,
+                raw,
+                Place { line, ..place },
+            )
+        })
+        .collect()
 }
 
 /// The offset of the first character after any line ends at `at`.

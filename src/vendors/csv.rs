@@ -12,6 +12,9 @@ use crate::vendors::SourceContext;
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Any CSV (or JSON) with a [sources.columns] mapping; id from the mapped source_id column, else file:line";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "first_name|last_name|full_name|email|email2|phone|phone2";
+
 /// The canonical fields a column can be mapped to, and what they mean.
 pub const FIELDS: &[(&str, &str)] = &[
     ("source_id", "the record's id (lead_key csv:<id>)"),
@@ -38,14 +41,23 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("updated_at", "updated_at"),
 ];
 
+/// The mapped columns that name a person or a way to reach one (`|`-separated).
+pub fn identity_columns(columns: &std::collections::BTreeMap<String, String>) -> String {
+    IDENTITY
+        .split('|')
+        .filter_map(|f| columns.get(f).map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// Whether `field` is a canonical field a column can be mapped to.
 pub fn is_mappable(field: &str) -> bool {
     FIELDS.iter().any(|(f, _)| *f == field)
 }
 
 /// Reads one mapped CSV row.
-pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
-    let mut f = Fields::new(record, ctx.place(record));
+pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut f = Fields::take(record, ctx.place(record));
     let mut col = |field: &str| -> Result<Option<String>, Reject> {
         match ctx.columns.get(field) {
             Some(column) => f.text(column),

@@ -35,6 +35,9 @@ use crate::vendors::SourceContext;
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Epixel leads/list and lead detail responses (status_code/errors/data envelopes, paged results); id slug; agent from assignee";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "first_name|last_name|email|phone";
+
 /// Fields read, and where they go.
 pub const FIELDS: &[(&str, &str)] = &[
     ("slug", "source_id"),
@@ -74,8 +77,8 @@ const UPDATED: [&str; 5] = [
 ];
 
 /// Reads one Epixel lead.
-pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
-    let mut f = Fields::new(record, ctx.place(record));
+pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut f = Fields::take(record, ctx.place(record));
     let slug = f.text("slug")?;
     let mut lead = Lead::new(System::Epixel, ctx.source_ref(record, slug));
     lead.raw.first_name = f.string("first_name")?;

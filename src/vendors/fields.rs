@@ -29,10 +29,10 @@ pub struct Fields<'r> {
 }
 
 impl<'r> Fields<'r> {
-    /// The fields of a record.
-    pub fn new(record: &'r Record<'_>, place: Place<'r>) -> Fields<'r> {
+    /// The fields of a record, taken out of it (no copy).
+    pub fn take(record: &mut Record<'r>, place: Place<'r>) -> Fields<'r> {
         Fields {
-            map: record.fields.clone(),
+            map: std::mem::take(&mut record.fields),
             place,
             raw: record.raw,
         }

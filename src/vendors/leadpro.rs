@@ -33,6 +33,9 @@ use crate::vendors::SourceContext;
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Lead.Pro webhook deliveries (lead.created/lead.updated) and lead dumps; id `id`; agent from office_id";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "first_name|last_name|full_name|email|phone";
+
 /// Fields read, and where they go.
 pub const FIELDS: &[(&str, &str)] = &[
     (
@@ -85,8 +88,8 @@ pub fn is_record(fields: &Map<String, Value>) -> bool {
 }
 
 /// Reads one Lead.Pro record (a delivery or a plain lead body).
-pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
-    let mut outer = Fields::new(record, ctx.place(record));
+pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut outer = Fields::take(record, ctx.place(record));
     let mut f = if outer.has("event") {
         let event = outer.string("event")?;
         if !event.starts_with("lead.") {

@@ -22,6 +22,9 @@ use crate::vendors::SourceContext;
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Maxwork /listingexport/leads bodies; id External_LeadId (else file:line); agent Internal_UserId; one Sender_Name";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "Sender_Name|Sender_Email|Sender_Phone";
+
 /// Fields read, and where they go.
 pub const FIELDS: &[(&str, &str)] = &[
     ("Public_Reference", "listing_ref (\"None\" = manual lead)"),
@@ -50,8 +53,8 @@ pub const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Reads one Maxwork lead.
-pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
-    let mut f = Fields::new(record, ctx.place(record));
+pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut f = Fields::take(record, ctx.place(record));
     let id = f.text("External_LeadId")?;
     let mut lead = Lead::new(System::Maxwork, ctx.source_ref(record, id));
     lead.listing_ref = f

@@ -42,7 +42,7 @@ pub struct SourceContext<'a> {
 
 impl SourceContext<'_> {
     /// Where a record sits.
-    pub fn place<'r>(&self, record: &'r Record<'_>) -> Place<'r> {
+    pub fn place<'a>(&self, record: &Record<'a>) -> Place<'a> {
         Place {
             system: self.system,
             source_index: self.index,
@@ -116,7 +116,7 @@ pub fn read_source(
     }
     let results: Vec<Result<Lead, Reject>> = records
         .into_par_iter()
-        .map(|r| r.and_then(|rec| read_record(&rec, ctx)))
+        .map(|r| r.and_then(|mut rec| read_record(&mut rec, ctx)))
         .collect();
     let mut out = SourceLeads::default();
     for r in results {
@@ -128,7 +128,7 @@ pub fn read_source(
     out
 }
 
-fn read_record(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+fn read_record(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
     let lead = match ctx.system {
         System::Peakidx => peakidx::read(record, ctx),
         System::Leadpro => leadpro::read(record, ctx),
@@ -152,10 +152,15 @@ pub fn require_identity(
     if lead.raw.has_identity() {
         return Ok(());
     }
+    let field = match ctx.system {
+        // Name the user's own columns, not our canonical fields.
+        System::Csv => csv::identity_columns(ctx.columns),
+        other => identity_fields(other).to_string(),
+    };
     Err(ctx.place(record).reject(
         Stage::Validate,
         Reason::NoContactInfo,
-        identity_fields(ctx.system),
+        &field,
         "the record has no name, no email and no phone",
         record.raw,
     ))
@@ -164,12 +169,12 @@ pub fn require_identity(
 /// The fields that identify a person in a system's records, for messages.
 pub fn identity_fields(system: System) -> &'static str {
     match system {
-        System::Peakidx => "lead_first_name|lead_last_name|lead_email|lead_phone|lead_phone2",
-        System::Leadpro => "first_name|last_name|full_name|email|phone",
-        System::Realgeeks => "first_name|last_name|email|second_email|phone|phone2",
-        System::Epixel => "first_name|last_name|email|phone",
-        System::Maxwork => "Sender_Name|Sender_Email|Sender_Phone",
-        System::Csv => "first_name|last_name|full_name|email|email2|phone|phone2",
+        System::Peakidx => peakidx::IDENTITY,
+        System::Leadpro => leadpro::IDENTITY,
+        System::Realgeeks => realgeeks::IDENTITY,
+        System::Epixel => epixel::IDENTITY,
+        System::Maxwork => maxwork::IDENTITY,
+        System::Csv => csv::IDENTITY,
     }
 }
 

@@ -32,6 +32,9 @@ use crate::vendors::SourceContext;
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "PeakIDX new-leads dumps and CSV exports; id lead_id; agent from the source's `agent`; naive local timestamps";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "lead_first_name|lead_last_name|lead_email|lead_phone|lead_phone2";
+
 /// Fields read, and where they go.
 pub const FIELDS: &[(&str, &str)] = &[
     ("lead_id", "source_id"),
@@ -51,8 +54,8 @@ pub const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Reads one PeakIDX record.
-pub fn read(record: &Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
-    let mut f = Fields::new(record, ctx.place(record));
+pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
+    let mut f = Fields::take(record, ctx.place(record));
     let id = f.text("lead_id")?;
     let mut lead = Lead::new(System::Peakidx, ctx.source_ref(record, id));
     lead.listing_ref = f.text("lead_listing_id")?;

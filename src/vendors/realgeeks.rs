@@ -31,6 +31,9 @@ use crate::vendors::{SourceContext, SourceLeads};
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Real Geeks Outgoing API deliveries replayed per lead id (created/updated/activity_added/unknown); agent from was_assigned";
 
+/// The fields that name a person or a way to reach one (`|`-separated).
+pub const IDENTITY: &str = "first_name|last_name|email|second_email|phone|phone2";
+
 /// Fields read, and where they go.
 pub const FIELDS: &[(&str, &str)] = &[
     (
@@ -126,14 +129,14 @@ pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>)
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut states: Vec<State<'_>> = Vec::new();
     for r in records {
-        let record = match r {
+        let mut record = match r {
             Ok(record) => record,
             Err(rej) => {
                 out.rejects.push(rej);
                 continue;
             }
         };
-        if let Err(rej) = apply(&record, ctx, &mut index, &mut states) {
+        if let Err(rej) = apply(&mut record, ctx, &mut index, &mut states) {
             out.rejects.push(rej);
         }
     }
@@ -156,12 +159,12 @@ pub fn normalize_id(id: &str) -> String {
 }
 
 fn apply<'a>(
-    record: &Record<'a>,
+    record: &mut Record<'a>,
     ctx: &SourceContext<'_>,
     index: &mut HashMap<String, usize>,
     states: &mut Vec<State<'a>>,
 ) -> Result<(), Reject> {
-    let mut f = Fields::new(record, ctx.place(record));
+    let mut f = Fields::take(record, ctx.place(record));
     let action = f.text("action")?.unwrap_or_else(|| "unknown".into());
     let action = action.trim().to_ascii_lowercase();
     if !matches!(
@@ -282,7 +285,7 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
                 place.reject(
                     Stage::Validate,
                     Reason::NoContactInfo,
-                    crate::vendors::identity_fields(System::Realgeeks),
+                    IDENTITY,
                     format!(
                         "lead {} has no name, no email and no phone after replaying its {n} deliveries",
                         state.id
