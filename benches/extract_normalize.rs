@@ -8,13 +8,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use leadrecon::agents::Roster;
 use leadrecon::extract;
 use leadrecon::lead::Lead;
-use leadrecon::normalize::time::TimeContext;
 use leadrecon::normalize::{self, NormalizeContext};
 use leadrecon::pipeline::config::Pipeline;
 use leadrecon::pipeline::run::{self, RunOptions};
 use leadrecon::progress::Silent;
 use leadrecon::reject::Place;
-use leadrecon::vendors::{self, SourceContext};
+use leadrecon::vendors;
 
 const LEADS: usize = 20_000;
 
@@ -74,14 +73,7 @@ fn place(system: leadrecon::lead::System, file: &str) -> Place<'_> {
 fn adapt_all(p: &Prepared) -> Vec<(usize, Lead)> {
     let mut out = Vec::new();
     for (source, files) in p.pipeline.sources.iter().zip(&p.files) {
-        let ctx = SourceContext {
-            index: source.index,
-            system: source.system,
-            default_agent: source.agent.as_deref(),
-            country: &source.region_code,
-            columns: &source.columns,
-            roster: &p.roster,
-        };
+        let ctx = source.context(&p.roster);
         let mut records = Vec::new();
         for f in files {
             records.extend(extract::records(
@@ -118,13 +110,7 @@ fn stages(c: &mut Criterion) {
         .pipeline
         .sources
         .iter()
-        .map(|s| NormalizeContext {
-            region: s.region,
-            time: TimeContext {
-                tz: s.timezone,
-                order: s.date_order,
-            },
-        })
+        .map(|s| s.normalize_context())
         .collect();
     let mut g = c.benchmark_group("normalize");
     g.sample_size(10);

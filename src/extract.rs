@@ -482,16 +482,17 @@ impl<'a> JsonCx<'a, '_, '_> {
     }
 
     fn object(&self, line: u64, s: &'a str) -> Found<'a> {
+        let malformed = |e: serde_json::Error| {
+            vec![Err(self.reject(
+                line,
+                Reason::MalformedJson,
+                e.to_string(),
+                s,
+            ))]
+        };
         let fields: Map<String, Value> = match serde_json::from_str(s) {
             Ok(m) => m,
-            Err(e) => {
-                return vec![Err(self.reject(
-                    line,
-                    Reason::MalformedJson,
-                    e.to_string(),
-                    s,
-                ))]
-            }
+            Err(e) => return malformed(e),
         };
         if !(self.is_record)(&fields) {
             if let Some(problem) = error_response(&fields) {
@@ -506,14 +507,7 @@ impl<'a> JsonCx<'a, '_, '_> {
             if let Some(key) = key {
                 let inner: HashMap<&str, &'a RawValue> = match serde_json::from_str(s) {
                     Ok(m) => m,
-                    Err(e) => {
-                        return vec![Err(self.reject(
-                            line,
-                            Reason::MalformedJson,
-                            e.to_string(),
-                            s,
-                        ))]
-                    }
+                    Err(e) => return malformed(e),
                 };
                 if let Some(v) = inner.get(*key) {
                     return self.walk(v);

@@ -162,26 +162,40 @@ pub fn write_leads_csv(
     leads: &[Lead],
     source_names: &[String],
 ) -> Result<(), WriteError> {
+    write_csv(path, &LEAD_COLUMNS, |w| {
+        let mut row: Vec<String> = Vec::with_capacity(LEAD_COLUMNS.len());
+        for lead in leads {
+            row.clear();
+            for cell in cells(lead, source_names) {
+                row.push(match cell {
+                    Cell::Text(t) => t.unwrap_or("").to_string(),
+                    Cell::Owned(t) => t.unwrap_or_default(),
+                    Cell::Int(n) => n.to_string(),
+                    Cell::Time(t) => t.as_ref().map(csv_time).unwrap_or_default(),
+                    Cell::List(items) => items.join("|"),
+                });
+            }
+            w.write_record(&row)?;
+        }
+        Ok(())
+    })
+}
+
+type CsvFile = csv::Writer<BufWriter<File>>;
+
+/// Writes a CSV file: the header, then whatever `rows` writes.
+fn write_csv(
+    path: &Path,
+    header: &[&str],
+    rows: impl FnOnce(&mut CsvFile) -> csv::Result<()>,
+) -> Result<(), WriteError> {
     let csv_err = |source| WriteError::Csv {
         path: path.display().to_string(),
         source,
     };
     let mut w = csv::Writer::from_writer(create(path)?);
-    w.write_record(LEAD_COLUMNS).map_err(csv_err)?;
-    let mut row: Vec<String> = Vec::with_capacity(LEAD_COLUMNS.len());
-    for lead in leads {
-        row.clear();
-        for cell in cells(lead, source_names) {
-            row.push(match cell {
-                Cell::Text(t) => t.unwrap_or("").to_string(),
-                Cell::Owned(t) => t.unwrap_or_default(),
-                Cell::Int(n) => n.to_string(),
-                Cell::Time(t) => t.as_ref().map(csv_time).unwrap_or_default(),
-                Cell::List(items) => items.join("|"),
-            });
-        }
-        w.write_record(&row).map_err(csv_err)?;
-    }
+    w.write_record(header).map_err(csv_err)?;
+    rows(&mut w).map_err(csv_err)?;
     w.flush().map_err(|source| WriteError::Io {
         path: path.display().to_string(),
         source,
@@ -296,30 +310,22 @@ pub fn write_rejects(
     rejects: &[Reject],
     source_names: &[String],
 ) -> Result<(), WriteError> {
-    let csv_err = |source| WriteError::Csv {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut w = csv::Writer::from_writer(create(path)?);
-    w.write_record(REJECT_COLUMNS).map_err(csv_err)?;
-    for r in rejects {
-        let line = r.line.to_string();
-        w.write_record([
-            source_names.get(r.source_index).map_or("", String::as_str),
-            r.system.as_str(),
-            &r.file,
-            &line,
-            &r.field,
-            r.reason.as_str(),
-            r.stage.as_str(),
-            &r.detail,
-            &r.raw,
-        ])
-        .map_err(csv_err)?;
-    }
-    w.flush().map_err(|source| WriteError::Io {
-        path: path.display().to_string(),
-        source,
+    write_csv(path, &REJECT_COLUMNS, |w| {
+        for r in rejects {
+            let line = r.line.to_string();
+            w.write_record([
+                source_names.get(r.source_index).map_or("", String::as_str),
+                r.system.as_str(),
+                &r.file,
+                &line,
+                &r.field,
+                r.reason.as_str(),
+                r.stage.as_str(),
+                &r.detail,
+                &r.raw,
+            ])?;
+        }
+        Ok(())
     })
 }
 

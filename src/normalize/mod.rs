@@ -43,38 +43,36 @@ pub fn lead(lead: &mut Lead, ctx: &NormalizeContext) {
     normalize_emails(lead);
     normalize_phones(lead, ctx.region);
 
-    let created = std::mem::take(&mut lead.raw.created_at);
-    lead.created_at = read_time(
-        lead,
-        &created,
-        ctx.time,
-        Quality::INVALID_CREATED_AT,
-        "created_at_raw",
-    );
-    lead.raw.created_at = created;
-    let updated = std::mem::take(&mut lead.raw.updated_at);
-    lead.updated_at = read_time(
-        lead,
-        &updated,
-        ctx.time,
-        Quality::INVALID_UPDATED_AT,
-        "updated_at_raw",
-    );
-    lead.raw.updated_at = updated;
+    let created = read_time(&lead.raw.created_at, ctx.time);
+    lead.created_at = apply_time(lead, created, Quality::INVALID_CREATED_AT, "created_at_raw");
+    let updated = read_time(&lead.raw.updated_at, ctx.time);
+    lead.updated_at = apply_time(lead, updated, Quality::INVALID_UPDATED_AT, "updated_at_raw");
 }
 
-fn read_time(
+/// A timestamp field as read: blank, parsed, or text that is not a time.
+enum TimeRead {
+    Blank,
+    Parsed(time::Parsed),
+    Invalid(String),
+}
+
+fn read_time(raw: &str, ctx: TimeContext) -> TimeRead {
+    if raw.trim().is_empty() {
+        return TimeRead::Blank;
+    }
+    time::parse(raw, ctx).map_or_else(|| TimeRead::Invalid(raw.to_string()), TimeRead::Parsed)
+}
+
+/// The UTC time, with its flags set on the lead (an unreadable text is kept in `custom`).
+fn apply_time(
     lead: &mut Lead,
-    raw: &str,
-    ctx: TimeContext,
+    read: TimeRead,
     invalid: Quality,
     raw_key: &str,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
-    if raw.trim().is_empty() {
-        return None;
-    }
-    match time::parse(raw, ctx) {
-        Some(p) => {
+    match read {
+        TimeRead::Blank => None,
+        TimeRead::Parsed(p) => {
             if p.assumed_utc {
                 lead.quality.insert(Quality::ASSUMED_UTC);
             }
@@ -83,7 +81,7 @@ fn read_time(
             }
             Some(p.utc)
         }
-        None => {
+        TimeRead::Invalid(raw) => {
             lead.quality.insert(invalid);
             lead.set_custom(raw_key, raw);
             None

@@ -10,12 +10,14 @@ use chrono_tz::Tz;
 use phonenumber::country::Id;
 use serde::Deserialize;
 
+use crate::agents::Roster;
 use crate::extract::Format;
 use crate::lead::System;
 use crate::normalize::phone::parse_region;
-use crate::normalize::time::DateOrder;
+use crate::normalize::time::{DateOrder, TimeContext};
+use crate::normalize::NormalizeContext;
 use crate::redact;
-use crate::vendors;
+use crate::vendors::{self, SourceContext};
 
 /// A pipeline file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,31 @@ fn country_zone(code: &str) -> Option<Tz> {
         _ => return None,
     };
     name.parse().ok()
+}
+
+impl Source {
+    /// What the source's adapter needs to know.
+    pub fn context<'a>(&'a self, roster: &'a Roster) -> SourceContext<'a> {
+        SourceContext {
+            index: self.index,
+            system: self.system,
+            default_agent: self.agent.as_deref(),
+            country: &self.region_code,
+            columns: &self.columns,
+            roster,
+        }
+    }
+
+    /// What normalizing the source's leads needs to know.
+    pub fn normalize_context(&self) -> NormalizeContext {
+        NormalizeContext {
+            region: self.region,
+            time: TimeContext {
+                tz: self.timezone,
+                order: self.date_order,
+            },
+        }
+    }
 }
 
 impl Pipeline {

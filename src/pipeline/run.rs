@@ -17,13 +17,12 @@ use crate::fold;
 use crate::lead::{Lead, System};
 use crate::load::datasets::{self, WriteError};
 use crate::load::publish::{self, PublishError};
-use crate::normalize::time::TimeContext;
-use crate::normalize::{self, NormalizeContext};
+use crate::normalize;
 use crate::pipeline::config::{ConfigError, Pipeline, Source};
 use crate::pipeline::manifest::{Counts, FileInfo, Manifest, SourceCounts, Timings};
 use crate::progress::Observer;
 use crate::reject::Reject;
-use crate::vendors::{self, SourceContext};
+use crate::vendors;
 
 /// Errors that stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -225,21 +224,8 @@ pub fn run(
     let total_files: usize = prep.files.iter().map(Vec::len).sum();
     observer.start("read", total_files as u64);
     for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
-        let ctx = SourceContext {
-            index: source.index,
-            system: source.system,
-            default_agent: source.agent.as_deref(),
-            country: &source.region_code,
-            columns: &source.columns,
-            roster: &prep.roster,
-        };
-        let nctx = NormalizeContext {
-            region: source.region,
-            time: TimeContext {
-                tz: source.timezone,
-                order: source.date_order,
-            },
-        };
+        let ctx = source.context(&prep.roster);
+        let nctx = source.normalize_context();
         // Real Geeks deliveries replay across files; other systems' files stand alone.
         let batches: Vec<&[PathBuf]> = if source.system == System::Realgeeks {
             vec![paths.as_slice()]
