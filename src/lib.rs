@@ -13,6 +13,7 @@
 
 pub mod agents;
 pub mod cli;
+pub mod dedupe;
 pub mod extract;
 pub mod fold;
 pub mod lead;

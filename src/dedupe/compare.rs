@@ -1,0 +1,471 @@
+//! Field comparators: how strongly two leads agree on phone, email, first name, last name
+//! and place. Each returns a level, best first; `Missing` (either side has nothing) is
+//! neither evidence for nor against a match. The scorer attaches a match weight to every
+//! level of every comparator; explanations name the levels.
+
+use strsim::{jaro_winkler, osa_distance};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::dedupe::nicknames;
+
+macro_rules! levels {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every level, best agreement first, `Missing` first of all.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The level's name in explanations and `matches.parquet`.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Position in [`Self::ALL`], for weight tables.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+levels! {
+    /// Phones (any of each lead's two, E.164).
+    PhoneLevel {
+        /// One side has no valid phone.
+        Missing => "missing",
+        /// The same number.
+        Exact => "exact",
+        /// One digit different, or two neighbouring digits swapped.
+        OneDigitOff => "one_digit_off",
+        /// The same last seven digits (another area or country code).
+        SameLast7 => "same_last_7",
+        /// Different numbers.
+        Different => "different",
+    }
+}
+
+levels! {
+    /// Emails (any of each lead's two, normalized).
+    EmailLevel {
+        /// One side has no valid email.
+        Missing => "missing",
+        /// The same address.
+        Exact => "exact",
+        /// The same mailbox: case, Gmail dots, `+tags`, googlemail.com.
+        SameMailbox => "same_mailbox",
+        /// The same local part at a misspelt common domain (gmial.com).
+        DomainTypo => "domain_typo",
+        /// One or two edits apart.
+        Edits => "one_or_two_edits",
+        /// The same local part at another domain.
+        SameLocalPart => "same_local_part",
+        /// Different addresses.
+        Different => "different",
+    }
+}
+
+levels! {
+    /// First names, folded (case, accents, punctuation).
+    FirstNameLevel {
+        /// One side has no first name.
+        Missing => "missing",
+        /// The same name.
+        Exact => "exact",
+        /// A nickname and its name (Bob, Robert).
+        Nickname => "nickname",
+        /// Jaro-Winkler ≥ 0.92 (a typo).
+        Close => "jaro_winkler_0.92",
+        /// First and last names swapped between the two leads.
+        Swapped => "swapped",
+        /// Jaro-Winkler ≥ 0.80.
+        Similar => "jaro_winkler_0.80",
+        /// An initial that matches (J., John).
+        Initial => "initial",
+        /// Different names.
+        Different => "different",
+    }
+}
+
+levels! {
+    /// Last names, folded.
+    LastNameLevel {
+        /// One side has no last name.
+        Missing => "missing",
+        /// The same name.
+        Exact => "exact",
+        /// Jaro-Winkler ≥ 0.92, or one name is part of the other (Santos, dos Santos Silva).
+        Close => "jaro_winkler_0.92",
+        /// Jaro-Winkler ≥ 0.80.
+        Similar => "jaro_winkler_0.80",
+        /// Different names.
+        Different => "different",
+    }
+}
+
+levels! {
+    /// Where the leads live: postcode, else city.
+    PlaceLevel {
+        /// One side has neither postcode nor city.
+        Missing => "missing",
+        /// The same postcode.
+        SamePostcode => "same_postcode",
+        /// The same postcode district (outward code, ZIP3, Portuguese CP4).
+        SameDistrict => "same_district",
+        /// The same city (postcodes missing on a side).
+        SameCity => "same_city",
+        /// Different places.
+        Different => "different",
+    }
+}
+
+/// Lower case, no accents, letters and digits only: "O'Neill" → "oneill", "José" → "jose".
+pub fn fold(s: &str) -> String {
+    s.nfd()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The mailbox an address delivers to: lower case, `+tag` removed, and for Gmail the dots
+/// removed and googlemail.com read as gmail.com.
+pub fn mailbox(email: &str) -> String {
+    let lower = email.to_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        return lower;
+    };
+    let local = local.split('+').next().unwrap_or(local);
+    let domain = if domain == "googlemail.com" {
+        "gmail.com"
+    } else {
+        domain
+    };
+    if domain == "gmail.com" {
+        format!("{}@{domain}", local.replace('.', ""))
+    } else {
+        format!("{local}@{domain}")
+    }
+}
+
+/// Mail providers whose misspellings are common enough to be a level of their own.
+const PROVIDERS: [&str; 16] = [
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "icloud.com",
+    "aol.com",
+    "live.com",
+    "msn.com",
+    "hotmail.co.uk",
+    "yahoo.co.uk",
+    "btinternet.com",
+    "sapo.pt",
+    "outlook.pt",
+    "gmx.com",
+    "comcast.net",
+    "protonmail.com",
+];
+
+fn domain_typo(a: &str, b: &str) -> bool {
+    a != b && osa_distance(a, b) <= 2 && (PROVIDERS.contains(&a) || PROVIDERS.contains(&b))
+}
+
+/// The best level over every pair of the two leads' phones.
+pub fn phones(a: &[&str], b: &[&str]) -> PhoneLevel {
+    let mut best = PhoneLevel::Missing;
+    for x in a.iter().filter(|s| !s.is_empty()) {
+        for y in b.iter().filter(|s| !s.is_empty()) {
+            let level = phone_pair(x, y);
+            if best == PhoneLevel::Missing || level < best {
+                best = level;
+            }
+        }
+    }
+    best
+}
+
+fn phone_pair(a: &str, b: &str) -> PhoneLevel {
+    if a == b {
+        return PhoneLevel::Exact;
+    }
+    if a.len() == b.len() && osa_distance(a, b) == 1 {
+        return PhoneLevel::OneDigitOff;
+    }
+    let last7 = |s: &str| s.len() >= 7 && s.is_char_boundary(s.len() - 7);
+    if last7(a) && last7(b) && a[a.len() - 7..] == b[b.len() - 7..] {
+        return PhoneLevel::SameLast7;
+    }
+    PhoneLevel::Different
+}
+
+/// The best level over every pair of the two leads' emails.
+pub fn emails(a: &[&str], b: &[&str]) -> EmailLevel {
+    let mut best = EmailLevel::Missing;
+    for x in a.iter().filter(|s| !s.is_empty()) {
+        for y in b.iter().filter(|s| !s.is_empty()) {
+            let level = email_pair(x, y);
+            if best == EmailLevel::Missing || level < best {
+                best = level;
+            }
+        }
+    }
+    best
+}
+
+fn email_pair(a: &str, b: &str) -> EmailLevel {
+    if a == b {
+        return EmailLevel::Exact;
+    }
+    let (ma, mb) = (mailbox(a), mailbox(b));
+    if ma == mb {
+        return EmailLevel::SameMailbox;
+    }
+    let split = |m: &str| -> (String, String) {
+        m.rsplit_once('@')
+            .map(|(l, d)| (l.to_string(), d.to_string()))
+            .unwrap_or_else(|| (m.to_string(), String::new()))
+    };
+    let ((la, da), (lb, db)) = (split(&ma), split(&mb));
+    // Dots are ignored here: a misspelt gmail.com loses the Gmail dot rule.
+    if la.replace('.', "") == lb.replace('.', "") && domain_typo(&da, &db) {
+        return EmailLevel::DomainTypo;
+    }
+    if osa_distance(&ma, &mb) <= 2 {
+        return EmailLevel::Edits;
+    }
+    if la == lb {
+        return EmailLevel::SameLocalPart;
+    }
+    EmailLevel::Different
+}
+
+fn is_initial(a: &str, b: &str) -> bool {
+    let one = |s: &str| s.chars().count() == 1;
+    (one(a) || one(b)) && a.chars().next() == b.chars().next()
+}
+
+/// First and last name levels of two leads (names as written; folded here).
+pub fn names(
+    a_first: &str,
+    a_last: &str,
+    b_first: &str,
+    b_last: &str,
+) -> (FirstNameLevel, LastNameLevel) {
+    let (af, al, bf, bl) = (fold(a_first), fold(a_last), fold(b_first), fold(b_last));
+    let first = first_name(&af, &bf);
+    let last = last_name(&al, &bl);
+    let straight_agrees = matches!(
+        first,
+        FirstNameLevel::Exact | FirstNameLevel::Nickname | FirstNameLevel::Close
+    );
+    if !straight_agrees && !af.is_empty() && !al.is_empty() && af == bl && al == bf {
+        return (FirstNameLevel::Swapped, LastNameLevel::Exact);
+    }
+    (first, last)
+}
+
+fn first_name(a: &str, b: &str) -> FirstNameLevel {
+    if a.is_empty() || b.is_empty() {
+        return FirstNameLevel::Missing;
+    }
+    if a == b {
+        return FirstNameLevel::Exact;
+    }
+    if nicknames::same_person(a, b) {
+        return FirstNameLevel::Nickname;
+    }
+    if is_initial(a, b) {
+        return FirstNameLevel::Initial;
+    }
+    let jw = jaro_winkler(a, b);
+    if jw >= 0.92 {
+        FirstNameLevel::Close
+    } else if jw >= 0.80 {
+        FirstNameLevel::Similar
+    } else {
+        FirstNameLevel::Different
+    }
+}
+
+fn last_name(a: &str, b: &str) -> LastNameLevel {
+    if a.is_empty() || b.is_empty() {
+        return LastNameLevel::Missing;
+    }
+    if a == b {
+        return LastNameLevel::Exact;
+    }
+    let jw = jaro_winkler(a, b);
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if jw >= 0.92 || (short.len() >= 4 && long.contains(short)) {
+        LastNameLevel::Close
+    } else if jw >= 0.80 {
+        LastNameLevel::Similar
+    } else {
+        LastNameLevel::Different
+    }
+}
+
+/// The part of a postcode that names a district: the UK outward code, a US ZIP's first
+/// three digits, a Portuguese code's first four.
+fn district(code: &str) -> &str {
+    if let Some((outward, _)) = code.split_once(' ') {
+        return outward;
+    }
+    if let Some((cp4, _)) = code.split_once('-') {
+        return cp4;
+    }
+    if code.chars().all(|c| c.is_ascii_digit()) && code.len() >= 5 {
+        return &code[..3];
+    }
+    code
+}
+
+/// Place level from postcodes and cities (as written).
+pub fn place(a_postcode: &str, a_city: &str, b_postcode: &str, b_city: &str) -> PlaceLevel {
+    let norm = |s: &str| s.trim().to_uppercase();
+    let (pa, pb) = (norm(a_postcode), norm(b_postcode));
+    if !pa.is_empty() && !pb.is_empty() {
+        if pa.replace(' ', "") == pb.replace(' ', "") {
+            return PlaceLevel::SamePostcode;
+        }
+        if district(&pa) == district(&pb) {
+            return PlaceLevel::SameDistrict;
+        }
+        return PlaceLevel::Different;
+    }
+    let (ca, cb) = (fold(a_city), fold(b_city));
+    match (ca.is_empty(), cb.is_empty()) {
+        (false, false) if ca == cb => PlaceLevel::SameCity,
+        (false, false) => PlaceLevel::Different,
+        _ => PlaceLevel::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_levels() {
+        assert_eq!(
+            phones(&["+13125550142"], &["+13125550142"]),
+            PhoneLevel::Exact
+        );
+        assert_eq!(
+            phones(&["+13125550142"], &["+13125550143"]),
+            PhoneLevel::OneDigitOff
+        );
+        assert_eq!(
+            phones(&["+13125550142"], &["+13125550124"]),
+            PhoneLevel::OneDigitOff
+        );
+        assert_eq!(
+            phones(&["+13125550142"], &["+14155550142"]),
+            PhoneLevel::SameLast7
+        );
+        assert_eq!(
+            phones(&["+13125550142"], &["+14155559999"]),
+            PhoneLevel::Different
+        );
+        assert_eq!(phones(&[], &["+14155559999"]), PhoneLevel::Missing);
+        assert_eq!(phones(&["", "+1"], &[""]), PhoneLevel::Missing);
+        // The best pair wins: a shared second phone.
+        assert_eq!(
+            phones(&["+13125550100", "+442079460958"], &["+442079460958"]),
+            PhoneLevel::Exact
+        );
+    }
+
+    #[test]
+    fn email_levels() {
+        let e = |a: &str, b: &str| emails(&[a], &[b]);
+        assert_eq!(e("ann@x.com", "ann@x.com"), EmailLevel::Exact);
+        assert_eq!(
+            e("a.n.n@gmail.com", "ann@googlemail.com"),
+            EmailLevel::SameMailbox
+        );
+        assert_eq!(e("ann+leads@x.com", "ann@x.com"), EmailLevel::SameMailbox);
+        assert_eq!(
+            e("ann.lee@gmial.com", "ann.lee@gmail.com"),
+            EmailLevel::DomainTypo
+        );
+        assert_eq!(e("ann.lee@x.com", "ann.le@x.com"), EmailLevel::Edits);
+        assert_eq!(
+            e("ann.lee@x.com", "ann.lee@y.org"),
+            EmailLevel::SameLocalPart
+        );
+        assert_eq!(e("ann@x.com", "bob@y.org"), EmailLevel::Different);
+        assert_eq!(emails(&[], &["bob@y.org"]), EmailLevel::Missing);
+        // a.n.n is not ann outside Gmail.
+        assert_ne!(e("a.n.n@x.com", "ann@x.com"), EmailLevel::SameMailbox);
+    }
+
+    #[test]
+    fn name_levels() {
+        use FirstNameLevel as F;
+        use LastNameLevel as L;
+        assert_eq!(
+            names("John", "O'Neill", "JOHN", "oneill"),
+            (F::Exact, L::Exact)
+        );
+        assert_eq!(names("José", "Peña", "Jose", "Pena"), (F::Exact, L::Exact));
+        assert_eq!(
+            names("Bob", "Smith", "Robert", "Smith"),
+            (F::Nickname, L::Exact)
+        );
+        assert_eq!(names("Jonathon", "Smith", "Jonathan", "Smyth").0, F::Close);
+        assert_eq!(names("J.", "Smith", "John", "Smith").0, F::Initial);
+        assert_eq!(
+            names("Smith", "John", "John", "Smith"),
+            (F::Swapped, L::Exact)
+        );
+        assert_eq!(names("Ann", "Santos", "Ann", "dos Santos").1, L::Close);
+        assert_eq!(
+            names("Ann", "Lee", "Mary", "Kim"),
+            (F::Different, L::Different)
+        );
+        assert_eq!(names("", "Lee", "Mary", "Lee"), (F::Missing, L::Exact));
+    }
+
+    #[test]
+    fn place_levels() {
+        assert_eq!(
+            place("SW1A 1AA", "", "sw1a1aa", "London"),
+            PlaceLevel::SamePostcode
+        );
+        assert_eq!(
+            place("SW1A 1AA", "", "SW1A 2BB", ""),
+            PlaceLevel::SameDistrict
+        );
+        assert_eq!(
+            place("1100-123", "", "1100-999", ""),
+            PlaceLevel::SameDistrict
+        );
+        assert_eq!(place("60611", "", "60614", ""), PlaceLevel::SameDistrict);
+        assert_eq!(place("60611", "", "98101", ""), PlaceLevel::Different);
+        assert_eq!(place("", "Lisboa", "", "LISBOA"), PlaceLevel::SameCity);
+        assert_eq!(place("", "", "", "Porto"), PlaceLevel::Missing);
+    }
+
+    #[test]
+    fn level_tables_start_with_missing() {
+        assert_eq!(PhoneLevel::ALL[0], PhoneLevel::Missing);
+        assert_eq!(EmailLevel::ALL[0], EmailLevel::Missing);
+        assert_eq!(FirstNameLevel::ALL[0], FirstNameLevel::Missing);
+        assert_eq!(LastNameLevel::ALL[0], LastNameLevel::Missing);
+        assert_eq!(PlaceLevel::ALL[0], PlaceLevel::Missing);
+        assert_eq!(EmailLevel::Different.index(), EmailLevel::ALL.len() - 1);
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("O'Neill-Smith"), "oneillsmith");
+        assert_eq!(fold("Gonçalves"), "goncalves");
+        assert_eq!(mailbox("J.Doe+x@GMail.com"), "jdoe@gmail.com");
+    }
+}

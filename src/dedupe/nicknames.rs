@@ -1,0 +1,189 @@
+//! Nicknames and the given names they stand for (English and Portuguese), for the
+//! first-name comparator. Names are folded (lower case, no accents) before lookup.
+
+/// (nickname, given name). A nickname may stand for several names (`sam`).
+const PAIRS: &[(&str, &str)] = &[
+    ("abby", "abigail"),
+    ("al", "albert"),
+    ("al", "alfred"),
+    ("al", "alan"),
+    ("alex", "alexander"),
+    ("alex", "alexandra"),
+    ("alfie", "alfred"),
+    ("andy", "andrew"),
+    ("drew", "andrew"),
+    ("tony", "anthony"),
+    ("toni", "antonio"),
+    ("to", "antonio"),
+    ("barb", "barbara"),
+    ("ben", "benjamin"),
+    ("benny", "benjamin"),
+    ("bea", "beatriz"),
+    ("bea", "beatrice"),
+    ("beth", "elizabeth"),
+    ("betty", "elizabeth"),
+    ("liz", "elizabeth"),
+    ("lizzie", "elizabeth"),
+    ("eliza", "elizabeth"),
+    ("bill", "william"),
+    ("billy", "william"),
+    ("will", "william"),
+    ("willy", "william"),
+    ("liam", "william"),
+    ("bob", "robert"),
+    ("bobby", "robert"),
+    ("rob", "robert"),
+    ("robbie", "robert"),
+    ("bert", "robert"),
+    ("cathy", "catherine"),
+    ("kate", "catherine"),
+    ("kate", "katherine"),
+    ("katie", "katherine"),
+    ("kathy", "katherine"),
+    ("kat", "katherine"),
+    ("charlie", "charles"),
+    ("chuck", "charles"),
+    ("chris", "christopher"),
+    ("chris", "christine"),
+    ("chris", "christina"),
+    ("dan", "daniel"),
+    ("danny", "daniel"),
+    ("dave", "david"),
+    ("davy", "david"),
+    ("deb", "deborah"),
+    ("debbie", "deborah"),
+    ("dick", "richard"),
+    ("rich", "richard"),
+    ("rick", "richard"),
+    ("ricky", "richard"),
+    ("ed", "edward"),
+    ("eddie", "edward"),
+    ("ted", "edward"),
+    ("ned", "edward"),
+    ("fred", "frederick"),
+    ("freddie", "frederick"),
+    ("frank", "francis"),
+    ("chico", "francisco"),
+    ("kiko", "francisco"),
+    ("chica", "francisca"),
+    ("gabe", "gabriel"),
+    ("greg", "gregory"),
+    ("harry", "henry"),
+    ("hank", "henry"),
+    ("jack", "john"),
+    ("johnny", "john"),
+    ("jon", "john"),
+    ("jim", "james"),
+    ("jimmy", "james"),
+    ("jamie", "james"),
+    ("jen", "jennifer"),
+    ("jenny", "jennifer"),
+    ("jess", "jessica"),
+    ("jessie", "jessica"),
+    ("joe", "joseph"),
+    ("joey", "joseph"),
+    ("jose", "joseph"),
+    ("ze", "jose"),
+    ("zeca", "jose"),
+    ("juca", "jose"),
+    ("quim", "joaquim"),
+    ("larry", "lawrence"),
+    ("len", "leonard"),
+    ("leo", "leonardo"),
+    ("lena", "helena"),
+    ("mags", "margaret"),
+    ("maggie", "margaret"),
+    ("meg", "margaret"),
+    ("peggy", "margaret"),
+    ("manel", "manuel"),
+    ("mane", "manuel"),
+    ("matt", "matthew"),
+    ("matty", "matthew"),
+    ("mike", "michael"),
+    ("mikey", "michael"),
+    ("mick", "michael"),
+    ("mitch", "mitchell"),
+    ("nick", "nicholas"),
+    ("nicky", "nicholas"),
+    ("nico", "nicolau"),
+    ("pat", "patricia"),
+    ("pat", "patrick"),
+    ("patty", "patricia"),
+    ("trish", "patricia"),
+    ("paco", "francisco"),
+    ("pete", "peter"),
+    ("phil", "philip"),
+    ("ray", "raymond"),
+    ("ron", "ronald"),
+    ("ronnie", "ronald"),
+    ("sam", "samuel"),
+    ("sam", "samantha"),
+    ("sammy", "samuel"),
+    ("sandy", "sandra"),
+    ("sandy", "alexandra"),
+    ("steve", "steven"),
+    ("steve", "stephen"),
+    ("stevie", "steven"),
+    ("sue", "susan"),
+    ("susie", "susan"),
+    ("suzy", "susan"),
+    ("terry", "terence"),
+    ("theo", "theodore"),
+    ("tim", "timothy"),
+    ("timmy", "timothy"),
+    ("tom", "thomas"),
+    ("tommy", "thomas"),
+    ("val", "valerie"),
+    ("vicky", "victoria"),
+    ("tori", "victoria"),
+    ("zach", "zachary"),
+    ("zack", "zachary"),
+    ("tiago", "santiago"),
+    ("gui", "guilherme"),
+    ("rodri", "rodrigo"),
+    ("xico", "francisco"),
+    ("nando", "fernando"),
+    ("tonico", "antonio"),
+];
+
+/// The given names a folded first name can stand for, itself included.
+pub fn given_names(folded: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(folded).chain(
+        PAIRS
+            .iter()
+            .filter(move |(nick, _)| *nick == folded)
+            .map(|(_, name)| *name),
+    )
+}
+
+/// Whether two folded first names can be the same person's (`bob` and `robert`, `bob` and
+/// `rob`), other than being equal.
+pub fn same_person(a: &str, b: &str) -> bool {
+    a != b && given_names(a).any(|x| given_names(b).any(|y| x == y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nicknames_meet_their_names_and_each_other() {
+        assert!(same_person("bob", "robert"));
+        assert!(same_person("robert", "bob"));
+        assert!(same_person("bob", "rob"));
+        assert!(same_person("ze", "jose"));
+        assert!(same_person("sam", "samantha") && same_person("sam", "samuel"));
+        assert!(!same_person("samuel", "samantha"));
+        assert!(!same_person("bob", "william"));
+        assert!(!same_person("anna", "anna"));
+    }
+
+    #[test]
+    fn table_is_folded() {
+        for (nick, name) in PAIRS {
+            for s in [nick, name] {
+                assert!(s.chars().all(|c| c.is_ascii_lowercase()), "{s}");
+            }
+        }
+    }
+}
