@@ -1,0 +1,193 @@
+//! Blocking: candidate pairs without comparing all pairs.
+//!
+//! Every record gets several keys: each email's mailbox, its local part, each phone, each
+//! phone's last seven digits, and two name keys (last-name prefix + first initial, and the
+//! same with the names swapped). In agent scope every key also carries the agent, so leads
+//! of different agents never meet. Records that share a key are candidates, so a typo in
+//! one field still meets its twin through another. A block larger than `max_block` (a
+//! common surname prefix, a shared office phone) is not compared all-pairs: records in it
+//! meet only their `window` neighbours in sorted order. Keys are hashed, sorted and
+//! grouped, which is deterministic whatever the thread count.
+
+use std::hash::{Hash, Hasher};
+
+use rayon::prelude::*;
+
+use crate::dedupe::compare::mailbox;
+use crate::dedupe::{MatchRecord, Scope};
+
+/// Blocking limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest block compared all-pairs.
+    pub max_block: usize,
+    /// Neighbours each record meets in a larger block.
+    pub window: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_block: 64,
+            window: 8,
+        }
+    }
+}
+
+fn key_hash(kind: u8, agent: Option<&str>, value: &str) -> u64 {
+    // SipHash with fixed keys: the same on every run and machine.
+    let mut h = std::hash::DefaultHasher::new();
+    kind.hash(&mut h);
+    agent.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// The blocking keys of one record.
+pub fn keys(r: &MatchRecord, scope: Scope) -> Vec<u64> {
+    let agent = match scope {
+        Scope::Agent => Some(r.agent.as_str()),
+        Scope::Global => None,
+    };
+    let mut out = Vec::with_capacity(10);
+    for e in &r.emails {
+        let m = mailbox(e);
+        if let Some((local, _)) = m.rsplit_once('@') {
+            if local.len() >= 4 {
+                out.push(key_hash(2, agent, local));
+            }
+        }
+        out.push(key_hash(1, agent, &m));
+    }
+    for p in &r.phones {
+        out.push(key_hash(3, agent, p));
+        if p.len() >= 7 {
+            out.push(key_hash(4, agent, &p[p.len() - 7..]));
+        }
+    }
+    let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    if !r.last.is_empty() && !r.first.is_empty() {
+        out.push(key_hash(
+            5,
+            agent,
+            &format!("{}|{}", prefix(&r.last, 4), prefix(&r.first, 1)),
+        ));
+        out.push(key_hash(
+            5,
+            agent,
+            &format!("{}|{}", prefix(&r.first, 4), prefix(&r.last, 1)),
+        ));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Candidate pairs `(i, j)` with `i < j`, sorted, without duplicates.
+pub fn candidate_pairs(records: &[MatchRecord], scope: Scope, limits: Limits) -> Vec<(u32, u32)> {
+    let mut keyed: Vec<(u64, u32)> = records
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, r)| keys(r, scope).into_iter().map(move |k| (k, i as u32)))
+        .collect();
+    keyed.par_sort_unstable();
+    let mut groups: Vec<&[(u64, u32)]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=keyed.len() {
+        if i == keyed.len() || keyed[i].0 != keyed[start].0 {
+            if i - start > 1 {
+                groups.push(&keyed[start..i]);
+            }
+            start = i;
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = groups
+        .par_iter()
+        .flat_map_iter(|g| block_pairs(g, limits))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+fn block_pairs(group: &[(u64, u32)], limits: Limits) -> Vec<(u32, u32)> {
+    let ids: Vec<u32> = group.iter().map(|(_, i)| *i).collect();
+    let reach = if ids.len() <= limits.max_block {
+        ids.len()
+    } else {
+        limits.window + 1
+    };
+    let mut out = Vec::new();
+    for (n, &a) in ids.iter().enumerate() {
+        for &b in ids.iter().skip(n + 1).take(reach - 1) {
+            out.push((a.min(b), a.max(b)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> MatchRecord {
+        MatchRecord {
+            agent: agent.into(),
+            first: first.into(),
+            last: last.into(),
+            emails: (!email.is_empty())
+                .then(|| email.to_string())
+                .into_iter()
+                .collect(),
+            phones: (!phone.is_empty())
+                .then(|| phone.to_string())
+                .into_iter()
+                .collect(),
+            ..MatchRecord::default()
+        }
+    }
+
+    #[test]
+    fn typo_in_one_field_meets_through_another() {
+        let r = vec![
+            rec("a", "ann", "lee", "ann.lee@gmail.com", "+13125550142"),
+            rec("a", "ann", "lee", "ann.le@gmail.com", "+13125550142"),
+            rec("a", "bob", "kim", "bob@x.com", "+14155550100"),
+            rec("b", "ann", "lee", "ann.lee@gmail.com", "+13125550142"),
+        ];
+        assert_eq!(
+            candidate_pairs(&r, Scope::Agent, Limits::default()),
+            [(0, 1)]
+        );
+        assert_eq!(
+            candidate_pairs(&r, Scope::Global, Limits::default()),
+            [(0, 1), (0, 3), (1, 3)]
+        );
+    }
+
+    #[test]
+    fn swapped_names_share_a_key() {
+        let r = vec![
+            rec("a", "smith", "john", "", ""),
+            rec("a", "john", "smith", "", ""),
+        ];
+        assert_eq!(
+            candidate_pairs(&r, Scope::Agent, Limits::default()),
+            [(0, 1)]
+        );
+    }
+
+    #[test]
+    fn oversized_blocks_use_a_window() {
+        let r: Vec<MatchRecord> = (0..200)
+            .map(|i| rec("a", &format!("p{i}"), "x", "", "+13125550100"))
+            .collect();
+        let limits = Limits {
+            max_block: 64,
+            window: 8,
+        };
+        let pairs = candidate_pairs(&r, Scope::Agent, limits);
+        assert!(pairs.len() <= 200 * 8, "{}", pairs.len());
+        assert!(pairs.len() >= 190 * 8 / 2);
+    }
+}
