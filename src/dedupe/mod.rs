@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod compare;
 pub mod nicknames;
 pub mod score;
+pub mod survive;
 
 use serde::Deserialize;
 

@@ -1,0 +1,276 @@
+//! Golden records (survivorship): one contact per cluster of leads.
+//!
+//! Per field: names, emails and phones take the most frequent value among the members
+//! (ties: the most recent lead, then the system priority from the pipeline file); kind,
+//! status, address fields and marketing source take the most recent lead that has one;
+//! creation is the earliest, update the latest. The second distinct email and phone are
+//! kept as `email2`/`phone2`. `provenance` says which lead each field came from.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::lead::{Kind, Lead, Status, System};
+
+/// A golden record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contact {
+    /// Deterministic id: `c-` and a hash of the smallest member lead key.
+    pub contact_id: String,
+    /// Agent of the contact (the agent of its leads in agent scope).
+    pub agent_id: Option<String>,
+    /// The same person across agents.
+    pub person_id: String,
+    /// Member lead keys, sorted.
+    pub lead_keys: Vec<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Full name.
+    pub full_name: Option<String>,
+    /// Primary email.
+    pub email: Option<String>,
+    /// Second email.
+    pub email2: Option<String>,
+    /// Primary phone (E.164).
+    pub phone: Option<String>,
+    /// Second phone.
+    pub phone2: Option<String>,
+    /// What the contact wants.
+    pub kind: Kind,
+    /// Where the contact stands.
+    pub status: Status,
+    /// Marketing source.
+    pub marketing_source: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Earliest creation.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Latest update.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Field → lead key it came from.
+    pub provenance: BTreeMap<String, String>,
+}
+
+/// Orders members: most recent first, then by system priority, then lead key.
+fn recency_order<'a>(members: &[&'a Lead], priority: &[System]) -> Vec<&'a Lead> {
+    let rank = |l: &Lead| {
+        l.system
+            .and_then(|s| priority.iter().position(|p| *p == s))
+            .unwrap_or(priority.len())
+    };
+    let mut v = members.to_vec();
+    v.sort_by(|a, b| {
+        let ta = a.updated_at.or(a.created_at);
+        let tb = b.updated_at.or(b.created_at);
+        tb.cmp(&ta)
+            .then(rank(a).cmp(&rank(b)))
+            .then(a.lead_key.cmp(&b.lead_key))
+    });
+    v
+}
+
+/// The most frequent non-empty values (ties: earlier in `ordered`), with their leads.
+fn by_frequency<'a>(
+    ordered: &[&'a Lead],
+    get: impl Fn(&'a Lead) -> Vec<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut counts: Vec<(&str, usize, usize, &str)> = Vec::new();
+    for (pos, lead) in ordered.iter().enumerate() {
+        for v in get(lead) {
+            match counts.iter_mut().find(|(x, ..)| *x == v) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((v, 1, pos, &lead.lead_key)),
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    counts.into_iter().map(|(v, _, _, k)| (v, k)).collect()
+}
+
+/// Builds the golden record of one cluster.
+pub fn golden(
+    members: &[&Lead],
+    priority: &[System],
+    contact_id: String,
+    person_id: String,
+) -> Contact {
+    let ordered = recency_order(members, priority);
+    let mut c = Contact {
+        contact_id,
+        person_id,
+        ..Contact::default()
+    };
+    let mut keys: Vec<String> = members.iter().map(|l| l.lead_key.clone()).collect();
+    keys.sort();
+    c.lead_keys = keys;
+    let mut prov = BTreeMap::new();
+
+    let names = by_frequency(&ordered, |l| {
+        l.full_name
+            .as_deref()
+            .into_iter()
+            .filter(|_| l.first_name.is_some())
+            .collect()
+    });
+    if let Some((full, key)) = names.first() {
+        let lead = members.iter().find(|l| l.lead_key == *key).expect("member");
+        c.full_name = Some(full.to_string());
+        c.first_name = lead.first_name.clone();
+        c.last_name = lead.last_name.clone();
+        prov.insert("name".to_string(), key.to_string());
+    } else if let Some(lead) = ordered.iter().find(|l| l.full_name.is_some()) {
+        c.full_name = lead.full_name.clone();
+        c.first_name = lead.first_name.clone();
+        c.last_name = lead.last_name.clone();
+        prov.insert("name".to_string(), lead.lead_key.clone());
+    }
+    let emails = by_frequency(&ordered, |l| {
+        [&l.email, &l.email2]
+            .into_iter()
+            .flatten()
+            .map(|e| e.as_str())
+            .collect()
+    });
+    for (slot, field, value) in [
+        (&mut c.email, "email", emails.first()),
+        (&mut c.email2, "email2", emails.get(1)),
+    ] {
+        if let Some((v, k)) = value {
+            *slot = Some(v.to_string());
+            prov.insert(field.to_string(), k.to_string());
+        }
+    }
+    let phones = by_frequency(&ordered, |l| {
+        [&l.phone, &l.phone2]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_str())
+            .collect()
+    });
+    for (slot, field, value) in [
+        (&mut c.phone, "phone", phones.first()),
+        (&mut c.phone2, "phone2", phones.get(1)),
+    ] {
+        if let Some((v, k)) = value {
+            *slot = Some(v.to_string());
+            prov.insert(field.to_string(), k.to_string());
+        }
+    }
+    if let Some(l) = ordered.iter().find(|l| l.kind != Kind::Unknown) {
+        c.kind = l.kind;
+        prov.insert("kind".into(), l.lead_key.clone());
+    }
+    if let Some(l) = ordered.iter().find(|l| l.status != Status::Unknown) {
+        c.status = l.status;
+        prov.insert("status".into(), l.lead_key.clone());
+    }
+    if let Some(l) = ordered.iter().find(|l| l.agent_id.is_some()) {
+        c.agent_id = l.agent_id.clone();
+    }
+    if let Some(l) = ordered.iter().find(|l| l.marketing_source.is_some()) {
+        c.marketing_source = l.marketing_source.clone();
+        prov.insert("marketing_source".into(), l.lead_key.clone());
+    }
+    // The address fields travel together, from the most recent lead that has any.
+    if let Some(l) = ordered
+        .iter()
+        .find(|l| l.address.is_some() || l.city.is_some() || l.postcode.is_some())
+    {
+        c.address = l.address.clone();
+        c.city = l.city.clone();
+        c.region = l.region.clone();
+        c.postcode = l.postcode.clone();
+        c.country = l.country.clone();
+        prov.insert("address".into(), l.lead_key.clone());
+    }
+    c.created_at = members.iter().filter_map(|l| l.created_at).min();
+    c.updated_at = members
+        .iter()
+        .filter_map(|l| l.updated_at.or(l.created_at))
+        .max();
+    c.provenance = prov;
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::{Email, Phone, SourceRef};
+    use chrono::TimeZone;
+
+    fn lead(key: &str, system: System, day: u32) -> Lead {
+        let mut l = Lead::new(
+            system,
+            SourceRef {
+                source_id: Some(key.into()),
+                ..SourceRef::default()
+            },
+        );
+        l.created_at = Some(Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap());
+        l
+    }
+
+    #[test]
+    fn most_frequent_wins_and_recent_breaks_ties() {
+        let mut a = lead("a", System::Leadpro, 1);
+        a.email = Some(Email("ann@x.com".into()));
+        a.first_name = Some("Ann".into());
+        a.full_name = Some("Ann Lee".into());
+        a.city = Some("Leeds".into());
+        let mut b = lead("b", System::Maxwork, 2);
+        b.email = Some(Email("ann@x.com".into()));
+        b.email2 = Some(Email("ann.work@y.com".into()));
+        b.kind = Kind::Seller;
+        let mut c = lead("c", System::Epixel, 3);
+        c.email = Some(Email("ann.lee@z.com".into()));
+        c.phone = Some(Phone("+447911123456".into()));
+        c.first_name = Some("Anne".into());
+        c.full_name = Some("Anne Lee".into());
+        c.status = Status::Contacted;
+        let g = golden(&[&a, &b, &c], &[], "c-1".into(), "p-1".into());
+        assert_eq!(g.email.as_deref(), Some("ann@x.com"));
+        assert_eq!(
+            g.email2.as_deref(),
+            Some("ann.lee@z.com"),
+            "ties go to the most recent"
+        );
+        assert_eq!(g.full_name.as_deref(), Some("Anne Lee"));
+        assert_eq!(g.kind, Kind::Seller);
+        assert_eq!(g.status, Status::Contacted);
+        assert_eq!(g.city.as_deref(), Some("Leeds"));
+        assert_eq!(g.created_at, a.created_at);
+        assert_eq!(
+            g.provenance["email"], b.lead_key,
+            "the most recent lead with the winning email"
+        );
+        assert_eq!(g.provenance["phone"], c.lead_key);
+        assert_eq!(g.lead_keys.len(), 3);
+    }
+
+    #[test]
+    fn system_priority_breaks_ties_between_equally_recent_leads() {
+        let mut a = lead("a", System::Epixel, 1);
+        a.marketing_source = Some("facebook".into());
+        let mut b = lead("b", System::Maxwork, 1);
+        b.marketing_source = Some("idealista".into());
+        let g = golden(
+            &[&a, &b],
+            &[System::Maxwork, System::Epixel],
+            "c".into(),
+            "p".into(),
+        );
+        assert_eq!(g.marketing_source.as_deref(), Some("idealista"));
+        let g = golden(&[&a, &b], &[System::Epixel], "c".into(), "p".into());
+        assert_eq!(g.marketing_source.as_deref(), Some("facebook"));
+    }
+}
