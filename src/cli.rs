@@ -33,6 +33,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the lead systems and the fields each adapter reads.
     Systems,
+    /// Show why leads merged or not: per-field levels and weights of every compared
+    /// pair of a lead, or of a contact's leads.
+    Explain(ExplainArgs),
     /// Write synthetic exports of all five systems with a roster and a pipeline (the
     /// shipped sample data; any size for benchmarks).
     Generate(GenerateArgs),
@@ -62,6 +65,16 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     /// Pipeline file (TOML).
     pub pipeline: PathBuf,
+}
+
+/// `leadrecon explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A run's output folder [default: out/sample]
+    #[arg(long, value_name = "DIR", default_value = "out/sample")]
+    pub out: PathBuf,
+    /// A lead key (`leadpro:7001`) or a contact id (`c-…`).
+    pub key: String,
 }
 
 /// `leadrecon generate`.

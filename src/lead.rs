@@ -420,6 +420,10 @@ pub struct Lead {
     pub updated_at: Option<DateTime<Utc>>,
     /// Data-quality flags.
     pub quality: Quality,
+    /// The contact this lead belongs to (set by dedupe).
+    pub contact_id: Option<String>,
+    /// The strongest match probability that put the lead in its contact (none: alone).
+    pub match_score: Option<f64>,
 }
 
 impl Lead {

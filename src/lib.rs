@@ -14,6 +14,7 @@
 pub mod agents;
 pub mod cli;
 pub mod dedupe;
+pub mod explain;
 pub mod extract;
 pub mod fold;
 pub mod lead;

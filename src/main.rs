@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use leadrecon::cli::{Cli, Command, GenerateArgs, RunArgs, ValidateArgs};
+use leadrecon::cli::{Cli, Command, ExplainArgs, GenerateArgs, RunArgs, ValidateArgs};
 use leadrecon::pipeline::config::Pipeline;
 use leadrecon::pipeline::manifest::Manifest;
 use leadrecon::pipeline::run::{self, RunError, RunOptions};
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd(args),
         Command::Validate(args) => validate_cmd(args),
         Command::Systems => systems_cmd(),
+        Command::Explain(args) => explain_cmd(args),
         Command::Generate(args) => generate_cmd(args),
     };
     ExitCode::from(code as u8)
@@ -167,6 +168,19 @@ fn systems_cmd() -> Exit {
         let _ = writeln!(out);
     }
     Exit::Ok
+}
+
+fn explain_cmd(args: ExplainArgs) -> Exit {
+    match leadrecon::explain::explain(&args.out, &args.key) {
+        Ok(text) => {
+            print!("{text}");
+            Exit::Ok
+        }
+        Err(e) => {
+            report(&anyhow::Error::new(e));
+            Exit::Fatal
+        }
+    }
 }
 
 fn generate_cmd(args: GenerateArgs) -> Exit {

@@ -114,7 +114,15 @@ fn outputs_are_identical_across_runs_and_thread_counts() {
     let two = tmp.path().join("two");
     run_sample(&one, &["--threads", "1", "--quiet"]);
     run_sample(&two, &["--threads", "2", "--quiet"]);
-    for name in ["leads.csv", "leads.parquet", "rejects.csv"] {
+    for name in [
+        "leads.csv",
+        "leads.parquet",
+        "rejects.csv",
+        "contacts.csv",
+        "contacts.parquet",
+        "matches.parquet",
+        "review.csv",
+    ] {
         let a = std::fs::read(one.join(name)).unwrap();
         let b = std::fs::read(two.join(name)).unwrap();
         assert!(a == b, "{name} differs between --threads 1 and --threads 2");
@@ -413,4 +421,47 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn explain_shows_the_weights_of_a_leads_pairs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_sample(&out, &["--quiet"]);
+    let contacts = csv_rows(&out.join("contacts.csv"));
+    let merged = contacts
+        .iter()
+        .find(|c| c["members"] != "1")
+        .expect("a merged contact");
+    let id = merged["contact_id"].clone();
+    let lead = merged["lead_keys"].split('|').next().unwrap().to_string();
+    for key in [&id, &lead] {
+        let shown = expect_code(
+            &root(),
+            &["explain", "--out", out.to_str().unwrap(), key],
+            0,
+        );
+        let text = String::from_utf8_lossy(&shown.stdout);
+        for needle in [
+            "prior",
+            "phone",
+            "email",
+            "first_name",
+            "last_name",
+            "place",
+            "decision match",
+        ] {
+            assert!(text.contains(needle), "{needle} missing for {key}:\n{text}");
+        }
+    }
+    // Every lead belongs to exactly one contact, and the contact lists it.
+    let leads = csv_rows(&out.join("leads.csv"));
+    let members: usize = contacts
+        .iter()
+        .map(|c| c["members"].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(members, leads.len());
+    let out_dir = out.to_str().unwrap();
+    let unknown = leadrecon(&root(), &["explain", "--out", out_dir, "nope:1"]);
+    assert_eq!(unknown.status.code(), Some(1));
 }

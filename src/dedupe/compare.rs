@@ -235,7 +235,13 @@ fn email_pair(a: &str, b: &str) -> EmailLevel {
     if la.replace('.', "") == lb.replace('.', "") && domain_typo(&da, &db) {
         return EmailLevel::DomainTypo;
     }
-    if osa_distance(&ma, &mb) <= 2 {
+    // Addresses that differ only in their digits are other accounts (ann.lee12, ann.lee85).
+    let letters = |m: &str| {
+        m.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    if osa_distance(&ma, &mb) <= 2 && letters(&ma) != letters(&mb) {
         return EmailLevel::Edits;
     }
     if la == lb {
@@ -400,6 +406,10 @@ mod tests {
             EmailLevel::SameLocalPart
         );
         assert_eq!(e("ann@x.com", "bob@y.org"), EmailLevel::Different);
+        assert_eq!(
+            e("mnguyen43@aol.com", "mnguyen17@aol.com"),
+            EmailLevel::Different
+        );
         assert_eq!(emails(&[], &["bob@y.org"]), EmailLevel::Missing);
         // a.n.n is not ann outside Gmail.
         assert_ne!(e("a.n.n@x.com", "ann@x.com"), EmailLevel::SameMailbox);

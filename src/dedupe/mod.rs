@@ -14,9 +14,14 @@ pub mod nicknames;
 pub mod score;
 pub mod survive;
 
+use rayon::prelude::*;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::lead::{Lead, PhoneKind};
+use crate::pipeline::config::MatchConfig;
+use score::{Model, Score, TermFrequencies};
+use survive::Contact;
 
 /// Which leads may become one contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -119,5 +124,172 @@ impl Levels {
             self.last.index(),
             self.place.index(),
         ]
+    }
+}
+
+/// What became of a scored pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Decision {
+    /// The two leads are one contact.
+    Match,
+    /// Borderline, or a match the chaining guard refused: for a person to decide.
+    Review,
+    /// Not the same contact.
+    NonMatch,
+    /// Leads of different agents (agent scope): compared for person links only.
+    OtherAgent,
+}
+
+impl Decision {
+    /// The name in `matches.parquet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Match => "match",
+            Decision::Review => "review",
+            Decision::NonMatch => "non_match",
+            Decision::OtherAgent => "other_agent",
+        }
+    }
+}
+
+/// One compared candidate pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    /// First lead (index into the sorted leads).
+    pub a: u32,
+    /// Second lead.
+    pub b: u32,
+    /// Field levels.
+    pub levels: Levels,
+    /// Weights and probability.
+    pub score: Score,
+    /// Outcome.
+    pub decision: Decision,
+}
+
+/// The result of linking.
+#[derive(Debug, Clone)]
+pub struct Linkage {
+    /// Golden records, sorted by contact id.
+    pub contacts: Vec<Contact>,
+    /// Every scored pair, in lead order.
+    pub pairs: Vec<ScoredPair>,
+    /// The model used (estimated or default).
+    pub model: Model,
+}
+
+/// Random pairs compared to estimate u.
+const U_SAMPLES: usize = 100_000;
+/// EM iterations at most.
+const EM_ITERATIONS: usize = 50;
+
+fn short_id(prefix: &str, key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}
+
+/// Links leads (sorted by `lead_key`) into contacts: sets each lead's `contact_id` and
+/// `match_score`, and returns the golden records and every scored pair.
+pub fn link(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
+    let records: Vec<MatchRecord> = leads.par_iter().map(MatchRecord::of).collect();
+    let candidates = block::candidate_pairs(&records, Scope::Global, block::Limits::default());
+    let levels: Vec<Levels> = candidates
+        .par_iter()
+        .map(|&(a, b)| Levels::of(&records[a as usize], &records[b as usize]))
+        .collect();
+    let mut start = Model::default();
+    if let Some(u) = score::estimate_u(&records, U_SAMPLES, &start.u) {
+        start.u = u;
+    }
+    let model = score::estimate_m(&levels, &start, EM_ITERATIONS);
+    let tf = TermFrequencies::of(&records);
+    let in_scope = |a: u32, b: u32| {
+        config.scope == Scope::Global || records[a as usize].agent == records[b as usize].agent
+    };
+    let mut pairs: Vec<ScoredPair> = candidates
+        .par_iter()
+        .zip(levels.par_iter())
+        .map(|(&(a, b), lv)| ScoredPair {
+            a,
+            b,
+            levels: *lv,
+            score: model.score(lv, &records[a as usize], Some(&tf)),
+            decision: Decision::NonMatch,
+        })
+        .collect();
+    let edges = |scoped: bool| -> Vec<cluster::Edge> {
+        pairs
+            .iter()
+            .filter(|p| !scoped || in_scope(p.a, p.b))
+            .map(|p| cluster::Edge {
+                a: p.a,
+                b: p.b,
+                probability: p.score.probability,
+            })
+            .collect()
+    };
+    let contact_of = cluster::clusters(&records, &edges(true), config.match_threshold);
+    let person_of = match config.scope {
+        Scope::Global => contact_of.clone(),
+        Scope::Agent => cluster::clusters(&records, &edges(false), config.match_threshold),
+    };
+    for p in pairs.iter_mut() {
+        let prob = p.score.probability;
+        p.decision = if !in_scope(p.a, p.b) {
+            Decision::OtherAgent
+        } else if contact_of[p.a as usize] == contact_of[p.b as usize]
+            && prob >= config.match_threshold
+        {
+            Decision::Match
+        } else if prob >= config.review_threshold {
+            Decision::Review
+        } else {
+            Decision::NonMatch
+        };
+    }
+    // Ids come from the smallest lead key of each cluster (leads are sorted by key, so
+    // that is the cluster's smallest index).
+    let ids: Vec<String> = (0..leads.len())
+        .map(|i| short_id("c", &leads[contact_of[i] as usize].lead_key))
+        .collect();
+    let persons: Vec<String> = (0..leads.len())
+        .map(|i| short_id("p", &leads[person_of[i] as usize].lead_key))
+        .collect();
+    let mut best: Vec<Option<f64>> = vec![None; leads.len()];
+    for p in pairs.iter().filter(|p| p.decision == Decision::Match) {
+        for i in [p.a as usize, p.b as usize] {
+            best[i] =
+                Some(best[i].map_or(p.score.probability, |b: f64| b.max(p.score.probability)));
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); leads.len()];
+    for (i, &c) in contact_of.iter().enumerate() {
+        members[c as usize].push(i);
+    }
+    for (i, lead) in leads.iter_mut().enumerate() {
+        lead.contact_id = Some(ids[i].clone());
+        lead.match_score = best[i];
+    }
+    let leads: &[Lead] = leads;
+    let mut contacts: Vec<Contact> = members
+        .par_iter()
+        .enumerate()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(root, m)| {
+            let refs: Vec<&Lead> = m.iter().map(|&i| &leads[i]).collect();
+            survive::golden(
+                &refs,
+                &config.system_priority,
+                ids[root].clone(),
+                persons[root].clone(),
+            )
+        })
+        .collect();
+    contacts.sort_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    Linkage {
+        contacts,
+        pairs,
+        model,
     }
 }

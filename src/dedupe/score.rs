@@ -52,11 +52,11 @@ impl Default for Model {
         Model {
             lambda: 0.3,
             m: [
-                vec![0.0, 0.62, 0.05, 0.02, 0.31],
-                vec![0.0, 0.55, 0.08, 0.03, 0.06, 0.03, 0.25],
-                vec![0.0, 0.80, 0.05, 0.05, 0.02, 0.03, 0.02, 0.03],
-                vec![0.0, 0.85, 0.07, 0.03, 0.05],
-                vec![0.0, 0.50, 0.15, 0.20, 0.15],
+                vec![0.0, 0.80, 0.03, 0.02, 0.15],
+                vec![0.0, 0.70, 0.06, 0.03, 0.03, 0.03, 0.15],
+                vec![0.0, 0.84, 0.04, 0.04, 0.02, 0.02, 0.02, 0.02],
+                vec![0.0, 0.88, 0.06, 0.02, 0.04],
+                vec![0.0, 0.60, 0.15, 0.20, 0.05],
             ],
             u: [
                 vec![0.0, 0.003, 0.002, 0.001, 0.994],
@@ -154,12 +154,22 @@ impl Model {
     }
 }
 
-/// u probabilities from `samples` pseudo-random pairs of records (a fixed sequence).
-pub fn estimate_u(records: &[MatchRecord], samples: usize) -> Option<[Vec<f64>; 5]> {
+/// Weight of the shipped u in the estimate, in pairs: a rare level seen in no sample still
+/// gets a plausible u instead of the floor (which would give it an absurd weight).
+const U_PSEUDO_PAIRS: f64 = 2000.0;
+
+/// u probabilities from up to `samples` pseudo-random pairs of records (a fixed sequence),
+/// smoothed towards `prior`.
+pub fn estimate_u(
+    records: &[MatchRecord],
+    samples: usize,
+    prior: &[Vec<f64>; 5],
+) -> Option<[Vec<f64>; 5]> {
     let n = records.len() as u64;
     if n < 50 {
         return None;
     }
+    let samples = samples.min((n * 50) as usize);
     let mut rng = fastrand::Rng::with_seed(0x1ead_4ec0);
     let pairs: Vec<(usize, usize)> = (0..samples)
         .map(|_| {
@@ -179,7 +189,13 @@ pub fn estimate_u(records: &[MatchRecord], samples: usize) -> Option<[Vec<f64>; 
         }
         c
     });
-    Some(normalize(counts, 0.0))
+    let mut smoothed = counts;
+    for (k, levels) in smoothed.iter_mut().enumerate() {
+        for (l, x) in levels.iter_mut().enumerate() {
+            *x += U_PSEUDO_PAIRS * prior[k][l];
+        }
+    }
+    Some(normalize(smoothed, FLOOR))
 }
 
 /// m probabilities and the prior by expectation maximisation over candidate pairs' levels,

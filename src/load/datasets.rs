@@ -42,7 +42,7 @@ pub enum WriteError {
 }
 
 /// The columns of `leads.parquet` and `leads.csv`, in order.
-pub const LEAD_COLUMNS: [&str; 36] = [
+pub const LEAD_COLUMNS: [&str; 38] = [
     "lead_key",
     "source_system",
     "source_name",
@@ -50,6 +50,8 @@ pub const LEAD_COLUMNS: [&str; 36] = [
     "source_line",
     "source_id",
     "agent_id",
+    "contact_id",
+    "match_score",
     "first_name",
     "last_name",
     "full_name",
@@ -86,6 +88,7 @@ enum Cell<'a> {
     Text(Option<&'a str>),
     Owned(Option<String>),
     Int(u64),
+    Float(Option<f64>),
     Time(Option<DateTime<Utc>>),
     List(Vec<&'a str>),
 }
@@ -94,7 +97,7 @@ fn raw_at(v: &[String], i: usize) -> Option<&str> {
     v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> [Cell<'a>; 36] {
+fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> [Cell<'a>; 38] {
     use Cell::*;
     let custom =
         (!lead.custom.is_empty()).then(|| serde_json::to_string(&lead.custom).unwrap_or_default());
@@ -110,6 +113,8 @@ fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> [Cell<'a>; 36] {
         Int(lead.source.line),
         Text(lead.source.source_id.as_deref()),
         Text(lead.agent_id.as_deref()),
+        Text(lead.contact_id.as_deref()),
+        Float(lead.match_score),
         Text(lead.first_name.as_deref()),
         Text(lead.last_name.as_deref()),
         Text(lead.full_name.as_deref()),
@@ -171,6 +176,7 @@ pub fn write_leads_csv(
                     Cell::Text(t) => t.unwrap_or("").to_string(),
                     Cell::Owned(t) => t.unwrap_or_default(),
                     Cell::Int(n) => n.to_string(),
+                    Cell::Float(f) => f.map(|f| format!("{f:.6}")).unwrap_or_default(),
                     Cell::Time(t) => t.as_ref().map(csv_time).unwrap_or_default(),
                     Cell::List(items) => items.join("|"),
                 });
@@ -181,10 +187,11 @@ pub fn write_leads_csv(
     })
 }
 
-type CsvFile = csv::Writer<BufWriter<File>>;
+/// A CSV file being written.
+pub type CsvFile = csv::Writer<BufWriter<File>>;
 
 /// Writes a CSV file: the header, then whatever `rows` writes.
-fn write_csv(
+pub fn write_csv(
     path: &Path,
     header: &[&str],
     rows: impl FnOnce(&mut CsvFile) -> csv::Result<()>,
@@ -208,6 +215,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
         Text(Vec<Option<&'a str>>),
         Owned(Vec<Option<String>>),
         Int(Vec<u64>),
+        Float(Vec<Option<f64>>),
         Time(Vec<Option<i64>>),
         List(Box<ListStringChunkedBuilder>),
     }
@@ -219,6 +227,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
                 Cell::Text(_) => Builder::Text(Vec::with_capacity(n)),
                 Cell::Owned(_) => Builder::Owned(Vec::with_capacity(n)),
                 Cell::Int(_) => Builder::Int(Vec::with_capacity(n)),
+                Cell::Float(_) => Builder::Float(Vec::with_capacity(n)),
                 Cell::Time(_) => Builder::Time(Vec::with_capacity(n)),
                 Cell::List(_) => {
                     Builder::List(Box::new(ListStringChunkedBuilder::new(name.into(), n, n)))
@@ -235,6 +244,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
                 (Cell::Text(t), Builder::Text(v)) => v.push(t),
                 (Cell::Owned(t), Builder::Owned(v)) => v.push(t),
                 (Cell::Int(x), Builder::Int(v)) => v.push(x),
+                (Cell::Float(x), Builder::Float(v)) => v.push(x),
                 (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
                 (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.into_iter()),
                 _ => unreachable!("a column's cells all have one type"),
@@ -251,6 +261,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
             Builder::Text(v) => Column::new(name.into(), v),
             Builder::Owned(v) => Column::new(name.into(), v),
             Builder::Int(v) => Column::new(name.into(), v),
+            Builder::Float(v) => Column::new(name.into(), v),
             Builder::Time(v) => Int64Chunked::from_iter_options(name.into(), v.into_iter())
                 .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 .into_series()
@@ -271,6 +282,7 @@ fn empty_frame() -> PolarsResult<DataFrame> {
             let dtype = match cell {
                 Cell::Text(_) | Cell::Owned(_) => DataType::String,
                 Cell::Int(_) => DataType::UInt64,
+                Cell::Float(_) => DataType::Float64,
                 Cell::Time(_) => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
                 Cell::List(_) => DataType::List(Box::new(DataType::String)),
             };

@@ -11,6 +11,7 @@ use phonenumber::country::Id;
 use serde::Deserialize;
 
 use crate::agents::Roster;
+use crate::dedupe::Scope;
 use crate::extract::Format;
 use crate::lead::System;
 use crate::normalize::phone::parse_region;
@@ -59,6 +60,35 @@ pub struct PipelineFile {
     pub sources: Vec<SourceConfig>,
     /// The agent roster.
     pub agents: Option<AgentsConfig>,
+    /// How leads become contacts.
+    #[serde(rename = "match", default)]
+    pub matching: MatchConfig,
+}
+
+/// `[match]`: how leads become contacts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchConfig {
+    /// `agent` (default): only leads of one agent become one contact; `global`: one
+    /// contact per person across agents.
+    pub scope: Scope,
+    /// Match probability from which two leads are one contact (default 0.9).
+    pub match_threshold: f64,
+    /// Match probability from which a pair goes to `review.csv` (default 0.5).
+    pub review_threshold: f64,
+    /// Systems in order of trust, for golden-record ties (default: none).
+    pub system_priority: Vec<System>,
+}
+
+impl Default for MatchConfig {
+    fn default() -> MatchConfig {
+        MatchConfig {
+            scope: Scope::Agent,
+            match_threshold: 0.9,
+            review_threshold: 0.5,
+            system_priority: Vec::new(),
+        }
+    }
 }
 
 /// `[pipeline]`.
@@ -120,6 +150,8 @@ pub struct Pipeline {
     pub sources: Vec<Source>,
     /// Roster path, if any.
     pub roster: Option<PathBuf>,
+    /// Matching settings.
+    pub matching: MatchConfig,
 }
 
 /// A checked source.
@@ -245,6 +277,16 @@ impl Pipeline {
                 )));
             }
         }
+        let mc = &raw.matching;
+        if !(0.0..=1.0).contains(&mc.match_threshold)
+            || !(0.0..=1.0).contains(&mc.review_threshold)
+            || mc.review_threshold > mc.match_threshold
+        {
+            return Err(invalid(format!(
+                "[match] thresholds must satisfy 0 <= review_threshold ({}) <= match_threshold ({}) <= 1",
+                mc.review_threshold, mc.match_threshold
+            )));
+        }
         if raw.sources.is_empty() {
             return Err(invalid("no [[sources]]: nothing to read".into()));
         }
@@ -360,6 +402,7 @@ impl Pipeline {
             max_reject_ratio: raw.pipeline.max_reject_ratio,
             sources,
             roster: raw.agents.and_then(|a| a.roster).map(|r| base.join(r)),
+            matching: raw.matching,
         })
     }
 

@@ -29,6 +29,8 @@ pub struct Manifest {
     pub quality_flags: BTreeMap<String, usize>,
     /// Rows written per output file.
     pub outputs: BTreeMap<String, usize>,
+    /// Dedupe: contacts, pairs by decision, the model.
+    pub matching: Matching,
     /// Things a person should know (encoding fallbacks, empty files).
     pub warnings: Vec<String>,
     /// Wall time per stage, in milliseconds.
@@ -103,8 +105,31 @@ pub struct Timings {
     pub normalize: u64,
     /// Records of one lead → one lead.
     pub fold: u64,
+    /// Leads → contacts.
+    pub dedupe: u64,
     /// Writing outputs.
     pub write: u64,
     /// The whole run.
     pub total: u64,
+}
+
+/// What dedupe did.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Matching {
+    /// `agent` or `global`.
+    pub scope: String,
+    /// Contacts written.
+    pub contacts: usize,
+    /// Leads in a contact with at least one other lead.
+    pub merged_leads: usize,
+    /// Candidate pairs compared.
+    pub candidate_pairs: usize,
+    /// Pairs by decision.
+    pub decisions: BTreeMap<String, usize>,
+    /// Prior probability that a candidate pair matches.
+    pub lambda: f64,
+    /// EM iterations (0: shipped defaults were used).
+    pub em_iterations: usize,
+    /// Match weight of every comparator level: comparator → level → log2(m/u).
+    pub weights: BTreeMap<String, BTreeMap<String, f64>>,
 }

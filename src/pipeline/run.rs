@@ -12,14 +12,18 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::agents::{Roster, RosterError};
+use crate::dedupe::compare::{EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel, PlaceLevel};
+use crate::dedupe::score::COMPARATORS;
+use crate::dedupe::{self, Linkage, Scope};
 use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
 use crate::lead::{Lead, System};
+use crate::load::contacts;
 use crate::load::datasets::{self, WriteError};
 use crate::load::publish::{self, PublishError};
 use crate::normalize;
 use crate::pipeline::config::{ConfigError, Pipeline, Source};
-use crate::pipeline::manifest::{Counts, FileInfo, Manifest, SourceCounts, Timings};
+use crate::pipeline::manifest::{Counts, FileInfo, Manifest, Matching, SourceCounts, Timings};
 use crate::progress::Observer;
 use crate::reject::Reject;
 use crate::vendors;
@@ -313,6 +317,11 @@ pub fn run(
     timings.fold = ms(t);
 
     let t = Instant::now();
+    observer.start("dedupe", 0);
+    let linkage = dedupe::link(&mut leads, &pipeline.matching);
+    timings.dedupe = ms(t);
+
+    let t = Instant::now();
     observer.start("write", 0);
     let names: Vec<String> = pipeline.sources.iter().map(|s| s.name.clone()).collect();
     let dir = staged.path();
@@ -323,15 +332,89 @@ pub fn run(
     parquet?;
     csv?;
     datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)?;
+    let contacts = contacts::contacts_table(&linkage.contacts);
+    contacts.write_parquet(&dir.join("contacts.parquet"))?;
+    contacts.write_csv(&dir.join("contacts.csv"))?;
+    contacts::matches_table(&leads, &linkage.pairs, &linkage.model)
+        .write_parquet(&dir.join("matches.parquet"))?;
+    let review = contacts::review_table(&leads, &linkage.pairs);
+    review.write_csv(&dir.join("review.csv"))?;
     timings.write = ms(t);
     timings.total = ms(started);
 
-    let manifest = build_manifest(pipeline, sources, &leads, &rejects, warnings, timings);
+    let mut manifest = build_manifest(pipeline, sources, &leads, &rejects, warnings, timings);
+    manifest.matching = matching_summary(pipeline, &linkage);
+    for (name, rows) in [
+        ("contacts.csv", linkage.contacts.len()),
+        ("contacts.parquet", linkage.contacts.len()),
+        ("matches.parquet", linkage.pairs.len()),
+        (
+            "review.csv",
+            manifest
+                .matching
+                .decisions
+                .get("review")
+                .copied()
+                .unwrap_or(0),
+        ),
+    ] {
+        manifest.outputs.insert(name.to_string(), rows);
+    }
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
     datasets::write_text(&dir.join("manifest.json"), &json)?;
     publish::publish(staged, &output)?;
     observer.finish();
     Ok(Outcome { manifest, output })
+}
+
+fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
+    let mut decisions = BTreeMap::new();
+    for p in &linkage.pairs {
+        *decisions
+            .entry(p.decision.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let model = &linkage.model;
+    let mut weights = BTreeMap::new();
+    let names: [Vec<&str>; 5] = [
+        PhoneLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        EmailLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        FirstNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        LastNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        PlaceLevel::ALL.iter().map(|l| l.as_str()).collect(),
+    ];
+    for (c, comparator) in COMPARATORS.iter().enumerate() {
+        let levels: BTreeMap<String, f64> = names[c]
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(l, name)| {
+                (
+                    name.to_string(),
+                    (model.weight(c, l) * 1000.0).round() / 1000.0,
+                )
+            })
+            .collect();
+        weights.insert(comparator.to_string(), levels);
+    }
+    Matching {
+        scope: match pipeline.matching.scope {
+            Scope::Agent => "agent".into(),
+            Scope::Global => "global".into(),
+        },
+        contacts: linkage.contacts.len(),
+        merged_leads: linkage
+            .contacts
+            .iter()
+            .filter(|c| c.lead_keys.len() > 1)
+            .map(|c| c.lead_keys.len())
+            .sum(),
+        candidate_pairs: linkage.pairs.len(),
+        decisions,
+        lambda: (model.lambda * 1e6).round() / 1e6,
+        em_iterations: model.iterations,
+        weights,
+    }
 }
 
 fn build_manifest(
@@ -377,6 +460,7 @@ fn build_manifest(
         reject_reasons,
         quality_flags,
         outputs,
+        matching: Matching::default(),
         warnings,
         timings_ms: timings,
     }

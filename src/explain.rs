@@ -1,0 +1,178 @@
+//! `leadrecon explain`: why leads merged or not, from a run's `matches.parquet` and
+//! `contacts.csv`, as a waterfall of match weights per comparator.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::dedupe::score::COMPARATORS;
+
+/// Errors reading a run's outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// An output file cannot be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// Nothing in the run has this key.
+    #[error("{key} is neither a lead key nor a contact id of the run in {dir}")]
+    Unknown {
+        /// What was asked.
+        key: String,
+        /// The output folder.
+        dir: String,
+    },
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame, ExplainError> {
+    let err = |message: String| ExplainError::Read {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| err(e.to_string()))
+}
+
+/// The members of a contact, from `contacts.csv`.
+fn members_of(out: &Path, contact_id: &str) -> Result<Option<(Vec<String>, String)>, ExplainError> {
+    let path = out.join("contacts.csv");
+    let err = |message: String| ExplainError::Read {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(id), Some(keys), Some(name)) =
+        (col("contact_id"), col("lead_keys"), col("full_name"))
+    else {
+        return Err(err("not a contacts.csv".into()));
+    };
+    for row in rdr.records() {
+        let row = row.map_err(|e| err(e.to_string()))?;
+        if row.get(id) == Some(contact_id) {
+            let keys = row
+                .get(keys)
+                .unwrap_or("")
+                .split('|')
+                .map(String::from)
+                .collect();
+            return Ok(Some((keys, row.get(name).unwrap_or("").to_string())));
+        }
+    }
+    Ok(None)
+}
+
+/// The explanation of a lead key or contact id, as text for the terminal.
+pub fn explain(out: &Path, key: &str) -> Result<String, ExplainError> {
+    let df = read_parquet(&out.join("matches.parquet"))?;
+    let text = |name: &str| -> Result<Vec<String>, ExplainError> {
+        let c = df.column(name).map_err(|e| ExplainError::Read {
+            path: "matches.parquet".into(),
+            message: e.to_string(),
+        })?;
+        Ok(c.str()
+            .map(|s| s.iter().map(|v| v.unwrap_or("").to_string()).collect())
+            .unwrap_or_default())
+    };
+    let num = |name: &str| -> Result<Vec<f64>, ExplainError> {
+        let c = df.column(name).map_err(|e| ExplainError::Read {
+            path: "matches.parquet".into(),
+            message: e.to_string(),
+        })?;
+        Ok(c.f64()
+            .map(|s| s.iter().map(|v| v.unwrap_or(0.0)).collect())
+            .unwrap_or_default())
+    };
+    let (a, b, decision) = (text("lead_key_a")?, text("lead_key_b")?, text("decision")?);
+    let (prior, weight, prob) = (num("prior_weight")?, num("weight")?, num("probability")?);
+    let levels: Vec<Vec<String>> = COMPARATORS
+        .iter()
+        .map(|c| text(&format!("{c}_level")))
+        .collect::<Result<_, _>>()?;
+    let weights: Vec<Vec<f64>> = COMPARATORS
+        .iter()
+        .map(|c| num(&format!("{c}_weight")))
+        .collect::<Result<_, _>>()?;
+
+    let mut s = String::new();
+    let rows: Vec<usize> = if let Some((members, name)) = members_of(out, key)? {
+        let _ = writeln!(s, "contact {key} ({name}): {} lead(s)", members.len());
+        for m in &members {
+            let _ = writeln!(s, "  {m}");
+        }
+        (0..a.len())
+            .filter(|&i| members.contains(&a[i]) || members.contains(&b[i]))
+            .collect()
+    } else {
+        let rows: Vec<usize> = (0..a.len())
+            .filter(|&i| a[i] == key || b[i] == key)
+            .collect();
+        let known = !rows.is_empty() || lead_exists(out, key);
+        if !known {
+            return Err(ExplainError::Unknown {
+                key: key.to_string(),
+                dir: out.display().to_string(),
+            });
+        }
+        let _ = writeln!(s, "lead {key}: {} compared pair(s)", rows.len());
+        rows
+    };
+    let mut rows = rows;
+    rows.sort_by(|x, y| prob[*y].total_cmp(&prob[*x]));
+    for i in rows {
+        let _ = writeln!(
+            s,
+            "\n{}  <->  {}\n  decision {}   probability {:.4}   total weight {:+.2}",
+            a[i], b[i], decision[i], prob[i], weight[i]
+        );
+        let _ = writeln!(
+            s,
+            "    {:<12} {:<20} {:>8}   running",
+            "prior",
+            "",
+            format!("{:+.2}", prior[i])
+        );
+        let mut running = prior[i];
+        for c in 0..COMPARATORS.len() {
+            running += weights[c][i];
+            let bar = bar(weights[c][i]);
+            let _ = writeln!(
+                s,
+                "    {:<12} {:<20} {:>8}   {:+7.2}  {bar}",
+                COMPARATORS[c],
+                levels[c][i],
+                format!("{:+.2}", weights[c][i]),
+                running
+            );
+        }
+    }
+    Ok(s)
+}
+
+fn lead_exists(out: &Path, key: &str) -> bool {
+    csv::Reader::from_path(out.join("leads.csv"))
+        .map(|mut r| {
+            r.records()
+                .filter_map(Result::ok)
+                .any(|row| row.get(0) == Some(key))
+        })
+        .unwrap_or(false)
+}
+
+/// A text bar: `+` for evidence for a match, `-` against, one per unit of weight.
+fn bar(w: f64) -> String {
+    let n = (w.abs().round() as usize).min(20);
+    if w >= 0.0 {
+        "+".repeat(n)
+    } else {
+        "-".repeat(n)
+    }
+}

@@ -1,0 +1,198 @@
+//! Dedupe outputs: `contacts.parquet`/`.csv` (golden records), `matches.parquet` (every
+//! scored candidate pair with its level and weight per comparator) and `review.csv`
+//! (borderline pairs, side by side, for a person to decide).
+
+use crate::dedupe::score::{Model, COMPARATORS};
+use crate::dedupe::survive::Contact;
+use crate::dedupe::{Decision, ScoredPair};
+use crate::lead::Lead;
+use crate::load::table::{Table, Values};
+
+/// The golden records.
+pub fn contacts_table(contacts: &[Contact]) -> Table {
+    let text =
+        |f: &dyn Fn(&Contact) -> Option<String>| Values::Text(contacts.iter().map(f).collect());
+    let mut t = Table::new(contacts.len());
+    t.add("contact_id", text(&|c| Some(c.contact_id.clone())))
+        .add("agent_id", text(&|c| c.agent_id.clone()))
+        .add("person_id", text(&|c| Some(c.person_id.clone())))
+        .add(
+            "members",
+            Values::UInt(contacts.iter().map(|c| c.lead_keys.len() as u64).collect()),
+        )
+        .add(
+            "lead_keys",
+            Values::List(contacts.iter().map(|c| c.lead_keys.clone()).collect()),
+        )
+        .add("first_name", text(&|c| c.first_name.clone()))
+        .add("last_name", text(&|c| c.last_name.clone()))
+        .add("full_name", text(&|c| c.full_name.clone()))
+        .add("email", text(&|c| c.email.clone()))
+        .add("email2", text(&|c| c.email2.clone()))
+        .add("phone", text(&|c| c.phone.clone()))
+        .add("phone2", text(&|c| c.phone2.clone()))
+        .add("kind", text(&|c| Some(c.kind.as_str().to_string())))
+        .add("status", text(&|c| Some(c.status.as_str().to_string())))
+        .add("marketing_source", text(&|c| c.marketing_source.clone()))
+        .add("address", text(&|c| c.address.clone()))
+        .add("city", text(&|c| c.city.clone()))
+        .add("region", text(&|c| c.region.clone()))
+        .add("postcode", text(&|c| c.postcode.clone()))
+        .add("country", text(&|c| c.country.clone()))
+        .add(
+            "created_at",
+            Values::Time(contacts.iter().map(|c| c.created_at).collect()),
+        )
+        .add(
+            "updated_at",
+            Values::Time(contacts.iter().map(|c| c.updated_at).collect()),
+        )
+        .add(
+            "provenance",
+            text(&|c| Some(serde_json::to_string(&c.provenance).unwrap_or_default())),
+        );
+    t
+}
+
+const LEVEL_COLUMNS: [&str; 5] = [
+    "phone_level",
+    "email_level",
+    "first_name_level",
+    "last_name_level",
+    "place_level",
+];
+const WEIGHT_COLUMNS: [&str; 5] = [
+    "phone_weight",
+    "email_weight",
+    "first_name_weight",
+    "last_name_weight",
+    "place_weight",
+];
+
+fn level_names(p: &ScoredPair) -> [&'static str; 5] {
+    [
+        p.levels.phone.as_str(),
+        p.levels.email.as_str(),
+        p.levels.first.as_str(),
+        p.levels.last.as_str(),
+        p.levels.place.as_str(),
+    ]
+}
+
+/// Every scored pair: both lead keys, prior and total weight, probability, decision, and
+/// the level and weight of each comparator.
+pub fn matches_table(leads: &[Lead], pairs: &[ScoredPair], model: &Model) -> Table {
+    let key = |i: u32| Some(leads[i as usize].lead_key.clone());
+    let mut t = Table::new(pairs.len());
+    t.add(
+        "lead_key_a",
+        Values::Text(pairs.iter().map(|p| key(p.a)).collect()),
+    )
+    .add(
+        "lead_key_b",
+        Values::Text(pairs.iter().map(|p| key(p.b)).collect()),
+    )
+    .add(
+        "prior_weight",
+        Values::Float(vec![Some(model.prior_weight()); pairs.len()]),
+    )
+    .add(
+        "weight",
+        Values::Float(pairs.iter().map(|p| Some(p.score.weight)).collect()),
+    )
+    .add(
+        "probability",
+        Values::Float(pairs.iter().map(|p| Some(p.score.probability)).collect()),
+    )
+    .add(
+        "decision",
+        Values::Text(
+            pairs
+                .iter()
+                .map(|p| Some(p.decision.as_str().to_string()))
+                .collect(),
+        ),
+    );
+    for c in 0..COMPARATORS.len() {
+        t.add(
+            LEVEL_COLUMNS[c],
+            Values::Text(
+                pairs
+                    .iter()
+                    .map(|p| Some(level_names(p)[c].to_string()))
+                    .collect(),
+            ),
+        );
+        t.add(
+            WEIGHT_COLUMNS[c],
+            Values::Float(pairs.iter().map(|p| Some(p.score.parts[c])).collect()),
+        );
+    }
+    t
+}
+
+/// Pairs to review, most likely first, with both leads' contact data side by side.
+pub fn review_table(leads: &[Lead], pairs: &[ScoredPair]) -> Table {
+    let mut review: Vec<&ScoredPair> = pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Review)
+        .collect();
+    review.sort_by(|x, y| {
+        y.score
+            .probability
+            .total_cmp(&x.score.probability)
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    let side = |f: &dyn Fn(&Lead) -> Option<String>, pick: fn(&ScoredPair) -> u32| {
+        Values::Text(review.iter().map(|p| f(&leads[pick(p) as usize])).collect())
+    };
+    let a = |p: &ScoredPair| p.a;
+    let b = |p: &ScoredPair| p.b;
+    let mut t = Table::new(review.len());
+    t.add(
+        "probability",
+        Values::Float(review.iter().map(|p| Some(p.score.probability)).collect()),
+    )
+    .add("lead_key_a", side(&|l| Some(l.lead_key.clone()), a))
+    .add("lead_key_b", side(&|l| Some(l.lead_key.clone()), b))
+    .add("name_a", side(&|l| l.full_name.clone(), a))
+    .add("name_b", side(&|l| l.full_name.clone(), b))
+    .add(
+        "email_a",
+        side(&|l| l.email.as_ref().map(|e| e.as_str().to_string()), a),
+    )
+    .add(
+        "email_b",
+        side(&|l| l.email.as_ref().map(|e| e.as_str().to_string()), b),
+    )
+    .add(
+        "phone_a",
+        side(&|l| l.phone.as_ref().map(|p| p.as_str().to_string()), a),
+    )
+    .add(
+        "phone_b",
+        side(&|l| l.phone.as_ref().map(|p| p.as_str().to_string()), b),
+    )
+    .add("agent_a", side(&|l| l.agent_id.clone(), a))
+    .add("agent_b", side(&|l| l.agent_id.clone(), b))
+    .add(
+        "levels",
+        Values::Text(
+            review
+                .iter()
+                .map(|p| {
+                    let names = level_names(p);
+                    Some(
+                        COMPARATORS
+                            .iter()
+                            .zip(names)
+                            .map(|(c, l)| format!("{c}={l}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t
+}

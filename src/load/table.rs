@@ -1,0 +1,115 @@
+//! Small typed tables (contacts, matches, the review queue) written as Parquet and CSV.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use crate::load::datasets::{csv_time, write_csv, WriteError};
+
+/// One column's values.
+pub enum Values {
+    /// Text.
+    Text(Vec<Option<String>>),
+    /// Counts.
+    UInt(Vec<u64>),
+    /// Numbers.
+    Float(Vec<Option<f64>>),
+    /// UTC times.
+    Time(Vec<Option<DateTime<Utc>>>),
+    /// Lists of text.
+    List(Vec<Vec<String>>),
+}
+
+/// Named columns of equal length.
+#[derive(Default)]
+pub struct Table {
+    columns: Vec<(&'static str, Values)>,
+    rows: usize,
+}
+
+impl Table {
+    /// An empty table of `rows` rows.
+    pub fn new(rows: usize) -> Table {
+        Table {
+            columns: Vec::new(),
+            rows,
+        }
+    }
+
+    /// Adds a column.
+    pub fn add(&mut self, name: &'static str, values: Values) -> &mut Table {
+        self.columns.push((name, values));
+        self
+    }
+
+    fn frame(&self) -> PolarsResult<DataFrame> {
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, v)| {
+                let name: PlSmallStr = (*name).into();
+                match v {
+                    Values::Text(x) => Column::new(name, x),
+                    Values::UInt(x) => Column::new(name, x),
+                    Values::Float(x) => Column::new(name, x),
+                    Values::Time(x) => Int64Chunked::from_iter_options(
+                        name,
+                        x.iter().map(|t| t.map(|t| t.timestamp_micros())),
+                    )
+                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                    .into_series()
+                    .into_column(),
+                    Values::List(x) => {
+                        let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
+                        for items in x {
+                            b.append_values_iter(items.iter().map(String::as_str));
+                        }
+                        b.finish().into_series().into_column()
+                    }
+                }
+            })
+            .collect();
+        DataFrame::new(self.rows, columns)
+    }
+
+    /// Writes the table as Parquet (zstd).
+    pub fn write_parquet(&self, path: &Path) -> Result<(), WriteError> {
+        let err = |message: String| WriteError::Parquet {
+            path: path.display().to_string(),
+            message,
+        };
+        let mut df = self.frame().map_err(|e| err(e.to_string()))?;
+        let file = std::fs::File::create(path).map_err(|source| WriteError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        ParquetWriter::new(std::io::BufWriter::new(file))
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .map_err(|e| err(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
+    pub fn write_csv(&self, path: &Path) -> Result<(), WriteError> {
+        let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
+        write_csv(path, &header, |w| {
+            let mut row: Vec<String> = Vec::with_capacity(header.len());
+            for i in 0..self.rows {
+                row.clear();
+                for (_, v) in &self.columns {
+                    row.push(match v {
+                        Values::Text(x) => x[i].clone().unwrap_or_default(),
+                        Values::UInt(x) => x[i].to_string(),
+                        Values::Float(x) => x[i].map(|f| format!("{f:.6}")).unwrap_or_default(),
+                        Values::Time(x) => x[i].as_ref().map(csv_time).unwrap_or_default(),
+                        Values::List(x) => x[i].join("|"),
+                    });
+                }
+                w.write_record(&row)?;
+            }
+            Ok(())
+        })
+    }
+}
