@@ -175,18 +175,24 @@ fn domain_typo(a: &str, b: &str) -> bool {
     a != b && osa_distance(a, b) <= 2 && (PROVIDERS.contains(&a) || PROVIDERS.contains(&b))
 }
 
+/// The best (lowest) level over every pair of non-blank values; `missing` when a side has none.
+fn best_over_pairs<L: Copy + Ord>(
+    a: &[&str],
+    b: &[&str],
+    missing: L,
+    pair: impl Fn(&str, &str) -> L,
+) -> L {
+    a.iter()
+        .filter(|s| !s.is_empty())
+        .flat_map(|x| b.iter().filter(|s| !s.is_empty()).map(move |y| (x, y)))
+        .map(|(x, y)| pair(x, y))
+        .min()
+        .unwrap_or(missing)
+}
+
 /// The best level over every pair of the two leads' phones.
 pub fn phones(a: &[&str], b: &[&str]) -> PhoneLevel {
-    let mut best = PhoneLevel::Missing;
-    for x in a.iter().filter(|s| !s.is_empty()) {
-        for y in b.iter().filter(|s| !s.is_empty()) {
-            let level = phone_pair(x, y);
-            if best == PhoneLevel::Missing || level < best {
-                best = level;
-            }
-        }
-    }
-    best
+    best_over_pairs(a, b, PhoneLevel::Missing, phone_pair)
 }
 
 fn phone_pair(a: &str, b: &str) -> PhoneLevel {
@@ -205,16 +211,7 @@ fn phone_pair(a: &str, b: &str) -> PhoneLevel {
 
 /// The best level over every pair of the two leads' emails.
 pub fn emails(a: &[&str], b: &[&str]) -> EmailLevel {
-    let mut best = EmailLevel::Missing;
-    for x in a.iter().filter(|s| !s.is_empty()) {
-        for y in b.iter().filter(|s| !s.is_empty()) {
-            let level = email_pair(x, y);
-            if best == EmailLevel::Missing || level < best {
-                best = level;
-            }
-        }
-    }
-    best
+    best_over_pairs(a, b, EmailLevel::Missing, email_pair)
 }
 
 fn email_pair(a: &str, b: &str) -> EmailLevel {
