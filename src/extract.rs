@@ -262,44 +262,56 @@ pub fn records<'a>(
     }
 }
 
-/// The header of a CSV file (trimmed), or the keys of a JSON file's first record.
+/// The header of a CSV file (trimmed), or the keys of a JSON file's first record. Reads
+/// only as far as that record (plus the envelope around it), not the whole file.
 pub fn field_names(file: &FileData, is_record: IsRecord) -> Vec<String> {
-    match file.format {
-        Format::Csv => {
-            let mut rdr = csv_reader(&file.text);
-            rdr.headers().map(clean_headers).unwrap_or_default()
-        }
-        Format::Json | Format::Jsonl => {
-            let place = Place {
-                system: crate::lead::System::Csv,
-                source_index: 0,
-                file: &file.display,
-                line: 0,
-            };
-            let small = FileData {
-                display: file.display.clone(),
-                bytes: 0,
-                sha256: String::new(),
-                text: first_chunk(&file.text),
-                format: file.format,
-                warnings: Vec::new(),
-            };
-            records(&small, place, is_record)
-                .into_iter()
-                .find_map(Result::ok)
-                .map(|r| r.fields.keys().cloned().collect())
-                .unwrap_or_default()
-        }
+    if file.format == Format::Csv {
+        let mut rdr = csv_reader(&file.text);
+        return rdr.headers().map(clean_headers).unwrap_or_default();
     }
+    let Some(first) = first_value(&file.text) else {
+        return Vec::new();
+    };
+    let no_lines = LineIndex {
+        newlines: Vec::new(),
+    };
+    let cx = JsonCx {
+        file: &file.display,
+        text: &file.text,
+        lines: &no_lines,
+        place: Place {
+            system: crate::lead::System::Csv,
+            source_index: 0,
+            file: &file.display,
+            line: 0,
+        },
+        is_record,
+    };
+    cx.walk(first)
+        .into_iter()
+        .find_map(Result::ok)
+        .map(|r| r.fields.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
-/// The start of a JSON file big enough to hold its first record, without reading a huge
-/// array: the whole text when small, else the first line (JSONL).
-fn first_chunk(text: &str) -> String {
-    if text.len() <= 1 << 20 || !text.trim_start().starts_with('{') {
-        return text.to_string();
+/// The first value of a JSON text: the first element of a top-level array, else the first
+/// value of the stream.
+fn first_value(text: &str) -> Option<&RawValue> {
+    if text.trim_start().starts_with('[') {
+        let mut items = Vec::with_capacity(1);
+        let mut de = serde_json::Deserializer::from_str(text);
+        // Stops with an error after the first element; the element is kept.
+        let _ = Collect {
+            into: &mut items,
+            limit: 1,
+        }
+        .deserialize(&mut de);
+        return items.into_iter().next();
     }
-    text.lines().next().unwrap_or("").to_string()
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<&RawValue>()
+        .next()
+        .and_then(Result::ok)
 }
 
 struct LineIndex {
@@ -372,9 +384,12 @@ impl<'a> JsonCx<'a, '_, '_> {
     fn document_array(&self) -> Found<'a> {
         let mut items: Vec<&'a RawValue> = Vec::new();
         let mut de = serde_json::Deserializer::from_str(self.text);
-        let result = Collect(&mut items)
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
+        let result = Collect {
+            into: &mut items,
+            limit: usize::MAX,
+        }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
         let mut pieces: Vec<Piece<'a>> = items.into_iter().map(Piece::Value).collect();
         if let Err(e) = result {
             let line = e.line() as u64;
@@ -549,8 +564,11 @@ fn error_response(fields: &Map<String, Value>) -> Option<String> {
 }
 
 /// Collects the elements of a JSON array into a vector as they are read, so that those
-/// before a syntax error are kept.
-struct Collect<'v, 'a>(&'v mut Vec<&'a RawValue>);
+/// before a syntax error are kept; stops (with an error) after `limit` elements.
+struct Collect<'v, 'a> {
+    into: &'v mut Vec<&'a RawValue>,
+    limit: usize,
+}
 
 impl<'de: 'a, 'a> DeserializeSeed<'de> for Collect<'_, 'a> {
     type Value = ();
@@ -569,7 +587,10 @@ impl<'de: 'a, 'a> Visitor<'de> for Collect<'_, 'a> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            self.0.push(item);
+            self.into.push(item);
+            if self.into.len() >= self.limit {
+                return Err(serde::de::Error::custom("enough elements read"));
+            }
         }
         Ok(())
     }

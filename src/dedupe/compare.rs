@@ -8,35 +8,11 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::dedupe::nicknames;
 
-macro_rules! levels {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-        }
-
-        impl $name {
-            /// Every level, best agreement first, `Missing` first of all.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The level's name in explanations and `matches.parquet`.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Position in [`Self::ALL`], for weight tables.
-            pub fn index(self) -> usize {
-                self as usize
-            }
-        }
-    };
-}
-
-levels! {
+vocabulary! {
     /// Phones (any of each lead's two, E.164).
     PhoneLevel {
         /// One side has no valid phone.
+        #[default]
         Missing => "missing",
         /// The same number.
         Exact => "exact",
@@ -49,10 +25,11 @@ levels! {
     }
 }
 
-levels! {
+vocabulary! {
     /// Emails (any of each lead's two, normalized).
     EmailLevel {
         /// One side has no valid email.
+        #[default]
         Missing => "missing",
         /// The same address.
         Exact => "exact",
@@ -69,10 +46,11 @@ levels! {
     }
 }
 
-levels! {
+vocabulary! {
     /// First names, folded (case, accents, punctuation).
     FirstNameLevel {
         /// One side has no first name.
+        #[default]
         Missing => "missing",
         /// The same name.
         Exact => "exact",
@@ -91,10 +69,11 @@ levels! {
     }
 }
 
-levels! {
+vocabulary! {
     /// Last names, folded.
     LastNameLevel {
         /// One side has no last name.
+        #[default]
         Missing => "missing",
         /// The same name.
         Exact => "exact",
@@ -107,10 +86,11 @@ levels! {
     }
 }
 
-levels! {
+vocabulary! {
     /// Where the leads live: postcode, else city.
     PlaceLevel {
         /// One side has neither postcode nor city.
+        #[default]
         Missing => "missing",
         /// The same postcode.
         SamePostcode => "same_postcode",

@@ -141,15 +141,6 @@ pub fn golden(
             .map(|e| e.as_str())
             .collect()
     });
-    for (slot, field, value) in [
-        (&mut c.email, "email", emails.first()),
-        (&mut c.email2, "email2", emails.get(1)),
-    ] {
-        if let Some((v, k)) = value {
-            *slot = Some(v.to_string());
-            prov.insert(field.to_string(), k.to_string());
-        }
-    }
     let phones = by_frequency(&ordered, |l| {
         [&l.phone, &l.phone2]
             .into_iter()
@@ -157,11 +148,14 @@ pub fn golden(
             .map(|p| p.as_str())
             .collect()
     });
-    for (slot, field, value) in [
-        (&mut c.phone, "phone", phones.first()),
-        (&mut c.phone2, "phone2", phones.get(1)),
+    // The most frequent value is the primary, the next distinct one the second.
+    for (slot, field, ranked, rank) in [
+        (&mut c.email, "email", &emails, 0),
+        (&mut c.email2, "email2", &emails, 1),
+        (&mut c.phone, "phone", &phones, 0),
+        (&mut c.phone2, "phone2", &phones, 1),
     ] {
-        if let Some((v, k)) = value {
+        if let Some((v, k)) = ranked.get(rank) {
             *slot = Some(v.to_string());
             prov.insert(field.to_string(), k.to_string());
         }

@@ -139,13 +139,18 @@ fn prepare(pipeline: &Pipeline) -> Result<Prepared, RunError> {
     Ok(Prepared { roster, files })
 }
 
-/// Reads one file and checks that its fields fit the source.
-fn load_file(pipeline: &Pipeline, source: &Source, path: &Path) -> Result<FileData, RunError> {
+/// Reads one file and checks that its fields fit the source; returns the file and the
+/// field names it was checked by.
+fn load_file(
+    pipeline: &Pipeline,
+    source: &Source,
+    path: &Path,
+) -> Result<(FileData, Vec<String>), RunError> {
     let display = pipeline.display_path(path);
     let file = extract::read_file(path, &display, source.format)?;
     let names = extract::field_names(&file, vendors::is_record(source.system));
     if names.is_empty() {
-        return Ok(file);
+        return Ok((file, names));
     }
     if source.system == System::Csv {
         if file.format == Format::Csv {
@@ -178,7 +183,7 @@ fn load_file(pipeline: &Pipeline, source: &Source, path: &Path) -> Result<FileDa
             ),
         });
     }
-    Ok(file)
+    Ok((file, names))
 }
 
 /// Checks the pipeline, the roster and every input's header, writing nothing.
@@ -191,8 +196,7 @@ pub fn validate(pipeline: &Pipeline) -> Result<Validation, RunError> {
     for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
         let mut files = Vec::new();
         for path in paths {
-            let file = load_file(pipeline, source, path)?;
-            let names = extract::field_names(&file, vendors::is_record(source.system));
+            let (file, names) = load_file(pipeline, source, path)?;
             out.warnings.extend(file.warnings.iter().cloned());
             files.push((file.display.clone(), file.format, names.len()));
         }
@@ -242,7 +246,7 @@ pub fn run(
             let t = Instant::now();
             let files = batch
                 .iter()
-                .map(|p| load_file(pipeline, source, p))
+                .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
                 .collect::<Result<Vec<_>, _>>()?;
             let is_record = vendors::is_record(source.system);
             let mut records = Vec::new();
@@ -342,24 +346,9 @@ pub fn run(
     timings.write = ms(t);
     timings.total = ms(started);
 
-    let mut manifest = build_manifest(pipeline, sources, &leads, &rejects, warnings, timings);
-    manifest.matching = matching_summary(pipeline, &linkage);
-    for (name, rows) in [
-        ("contacts.csv", linkage.contacts.len()),
-        ("contacts.parquet", linkage.contacts.len()),
-        ("matches.parquet", linkage.pairs.len()),
-        (
-            "review.csv",
-            manifest
-                .matching
-                .decisions
-                .get("review")
-                .copied()
-                .unwrap_or(0),
-        ),
-    ] {
-        manifest.outputs.insert(name.to_string(), rows);
-    }
+    let manifest = build_manifest(
+        pipeline, sources, &leads, &rejects, &linkage, warnings, timings,
+    );
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
     datasets::write_text(&dir.join("manifest.json"), &json)?;
     publish::publish(staged, &output)?;
@@ -422,6 +411,7 @@ fn build_manifest(
     sources: Vec<SourceCounts>,
     leads: &[Lead],
     rejects: &[Reject],
+    linkage: &Linkage,
     warnings: Vec<String>,
     timings: Timings,
 ) -> Manifest {
@@ -441,10 +431,16 @@ fn build_manifest(
             *quality_flags.entry(name.to_string()).or_insert(0) += 1;
         }
     }
+    let matching = matching_summary(pipeline, linkage);
+    let review = matching.decisions.get("review").copied().unwrap_or(0);
     let outputs = BTreeMap::from([
         ("leads.csv".to_string(), leads.len()),
         ("leads.parquet".to_string(), leads.len()),
         ("rejects.csv".to_string(), rejects.len()),
+        ("contacts.csv".to_string(), linkage.contacts.len()),
+        ("contacts.parquet".to_string(), linkage.contacts.len()),
+        ("matches.parquet".to_string(), linkage.pairs.len()),
+        ("review.csv".to_string(), review),
     ]);
     Manifest {
         leadrecon_version: env!("CARGO_PKG_VERSION"),
@@ -460,7 +456,7 @@ fn build_manifest(
         reject_reasons,
         quality_flags,
         outputs,
-        matching: Matching::default(),
+        matching,
         warnings,
         timings_ms: timings,
     }
