@@ -2,13 +2,15 @@
 //!
 //! Matches are joined strongest first (probability, then lead order, so the result does
 //! not depend on input order or thread count). Two clusters are not joined when any lead
-//! of one and any lead of the other conflict on every strong identifier: different valid
-//! phones, different emails and different first names. That keeps households sharing a
-//! landline, and namesakes with their own contact data, apart even when a chain of weaker
-//! links would join them.
+//! of one and any lead of the other conflict: they differ on every strong identifier
+//! (different valid phones, different emails and different first names), or they look
+//! like two members of one household (different first names, the same surname, and no
+//! email in common: a shared landline and address are not enough). That keeps households
+//! and namesakes with their own contact data apart even when a chain of weaker links
+//! would join them.
 
-use crate::dedupe::compare::{self, FirstNameLevel};
-use crate::dedupe::MatchRecord;
+use crate::dedupe::compare::{self, EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel};
+use crate::dedupe::{strs, MatchRecord};
 
 /// A scored candidate pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,21 +23,32 @@ pub struct Edge {
     pub probability: f64,
 }
 
-/// Whether two records name different people on every strong identifier.
+/// Whether two records name different people: different on every strong identifier, or
+/// two members of one household.
 pub fn conflict(a: &MatchRecord, b: &MatchRecord) -> bool {
-    let phones_differ = !a.phones.is_empty()
-        && !b.phones.is_empty()
-        && !a.phones.iter().any(|p| b.phones.contains(p));
-    let emails_differ = !a.emails.is_empty()
-        && !b.emails.is_empty()
-        && !a.emails.iter().any(|x| {
-            b.emails
-                .iter()
-                .any(|y| compare::mailbox(x) == compare::mailbox(y))
-        });
-    let (first, _) = compare::names(&a.first, "", &b.first, "");
-    let names_differ = matches!(first, FirstNameLevel::Different | FirstNameLevel::Similar);
-    phones_differ && emails_differ && names_differ
+    let (first, last) = compare::names(&a.first, &a.last, &b.first, &b.last);
+    let email = compare::emails(&strs(&a.emails), &strs(&b.emails));
+    if matches!(first, FirstNameLevel::Missing | FirstNameLevel::Initial) {
+        // "J Lee" and "Jo Lee" with emails of their own, sharing only a second phone (the
+        // home landline): as likely two of a household as one person.
+        let primary_shared = |x: &MatchRecord, y: &MatchRecord| {
+            x.phones.first().is_some_and(|p| y.phones.contains(p))
+        };
+        return last == LastNameLevel::Exact
+            && email == EmailLevel::Different
+            && !primary_shared(a, b)
+            && !primary_shared(b, a);
+    }
+    if !matches!(first, FirstNameLevel::Different | FirstNameLevel::Similar) {
+        return false;
+    }
+    // Ann and Bob Lee: a landline and an address in common, not an email, not a name.
+    let household = first == FirstNameLevel::Different
+        && last == LastNameLevel::Exact
+        && matches!(email, EmailLevel::Different | EmailLevel::Missing);
+    household
+        || (email == EmailLevel::Different
+            && compare::phones(&strs(&a.phones), &strs(&b.phones)) == PhoneLevel::Different)
 }
 
 /// Cluster of every record: the smallest record index in its cluster.

@@ -218,13 +218,60 @@ fn email_pair(a: &str, b: &str) -> EmailLevel {
             .filter(|c| !c.is_ascii_digit())
             .collect::<String>()
     };
-    if osa_distance(&ma, &mb) <= 2 && letters(&ma) != letters(&mb) {
+    if within_two_edits(&ma, &mb) && letters(&ma) != letters(&mb) {
         return EmailLevel::Edits;
     }
     if la == lb {
         return EmailLevel::SameLocalPart;
     }
     EmailLevel::Different
+}
+
+/// Whether two strings are at most two edits apart (optimal string alignment). Most pairs
+/// are far apart, and two edits change at most four characters' counts, so counting
+/// bytes first rules them out without the quadratic distance.
+fn within_two_edits(a: &str, b: &str) -> bool {
+    if !a.is_ascii() || !b.is_ascii() {
+        return osa_distance(a, b) <= 2;
+    }
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut counts = [0i16; 256];
+    for &x in a.as_bytes() {
+        counts[x as usize] += 1;
+    }
+    for &x in b.as_bytes() {
+        counts[x as usize] -= 1;
+    }
+    let changed: u32 = counts.iter().map(|c| c.unsigned_abs() as u32).sum();
+    changed <= 4 && osa_distance(a, b) <= 2
+}
+
+/// Whether an email's local part is made of the name alone (ann.lee, annlee, alee,
+/// lee.ann, ann_lee85: digits and punctuation aside). Two people of one name, or of two
+/// close names, pick such addresses: agreement between them says no more than the names.
+pub fn local_is_name(email: &str, first: &str, last: &str) -> bool {
+    let letters = |s: &str| -> String { s.chars().filter(|c| c.is_alphabetic()).collect() };
+    let Some((local, _)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let (f, l) = (letters(first), letters(last));
+    let local = letters(local);
+    if local.is_empty() || (f.is_empty() && l.is_empty()) {
+        return false;
+    }
+    let head = |s: &str| s.chars().take(1).collect::<String>();
+    [
+        format!("{f}{l}"),
+        format!("{l}{f}"),
+        format!("{}{l}", head(&f)),
+        format!("{f}{}", head(&l)),
+        f.clone(),
+        l.clone(),
+    ]
+    .iter()
+    .any(|form| !form.is_empty() && *form == local)
 }
 
 fn is_initial(a: &str, b: &str) -> bool {

@@ -98,7 +98,7 @@ pub struct Levels {
     pub place: compare::PlaceLevel,
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
+pub(crate) fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
@@ -106,9 +106,25 @@ impl Levels {
     /// Compares two records field by field.
     pub fn of(a: &MatchRecord, b: &MatchRecord) -> Levels {
         let (first, last) = compare::names(&a.first, &a.last, &b.first, &b.last);
+        let (ea, eb) = (strs(&a.emails), strs(&b.emails));
+        let mut email = compare::emails(&ea, &eb);
+        if matches!(
+            email,
+            compare::EmailLevel::SameLocalPart | compare::EmailLevel::Edits
+        ) && ea
+            .iter()
+            .all(|e| compare::local_is_name(e, &a.first, &a.last))
+            && eb
+                .iter()
+                .all(|e| compare::local_is_name(e, &b.first, &b.last))
+        {
+            // ann.lee@gmail.com and ann.lee@yahoo.com, maria.silva@ and mariana.silva@: the
+            // names were compared already; addresses made of them add nothing.
+            email = compare::EmailLevel::Different;
+        }
         Levels {
             phone: compare::phones(&strs(&a.phones), &strs(&b.phones)),
-            email: compare::emails(&strs(&a.emails), &strs(&b.emails)),
+            email,
             first,
             last,
             place: compare::place(&a.postcode, &a.city, &b.postcode, &b.city),
@@ -202,7 +218,7 @@ pub fn link(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
     if let Some(u) = score::estimate_u(&records, U_SAMPLES, &start.u) {
         start.u = u;
     }
-    let model = score::estimate_m(&levels, &start, EM_ITERATIONS);
+    let model = score::estimate(&levels, records.len(), &start, EM_ITERATIONS);
     let tf = TermFrequencies::of(&records);
     let in_scope = |a: u32, b: u32| {
         config.scope == Scope::Global || records[a as usize].agent == records[b as usize].agent

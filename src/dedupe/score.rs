@@ -36,7 +36,7 @@ const FLOOR: f64 = 1e-6;
 /// m and u probabilities per comparator level, and the prior.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// Prior probability that a candidate pair is a match.
+    /// Prior probability that two random records are one person.
     pub lambda: f64,
     /// m per comparator, per level (index 0, Missing, unused).
     pub m: [Vec<f64>; 5],
@@ -50,7 +50,7 @@ impl Default for Model {
     /// Shipped defaults, from runs on the labelled benchmark data.
     fn default() -> Model {
         Model {
-            lambda: 0.3,
+            lambda: 1e-3,
             m: [
                 vec![0.0, 0.80, 0.03, 0.02, 0.15],
                 vec![0.0, 0.70, 0.06, 0.03, 0.03, 0.03, 0.15],
@@ -131,7 +131,24 @@ impl Model {
         for (c, part) in parts.iter_mut().enumerate() {
             *part = self.weight(c, idx[c]);
         }
-        if let Some(tf) = tf {
+        if levels.first == FirstNameLevel::Swapped {
+            // "Lee Ann" and "Ann Lee": the swapped level already says both names agree, so
+            // the surname adds nothing more; a common name weighs no more than its exact
+            // agreement would.
+            parts[3] = 0.0;
+            if let Some(tf) = tf {
+                let freq = |table: &HashMap<String, f64>| {
+                    [&a.first, &a.last]
+                        .iter()
+                        .filter_map(|n| table.get(n.as_str()))
+                        .fold(1e-4f64, |m, &f| m.max(f))
+                        .min(0.2)
+                };
+                let exact = (self.m[2][1].max(FLOOR) / freq(&tf.first)).log2()
+                    + (self.m[3][1].max(FLOOR) / freq(&tf.last)).log2();
+                parts[2] = parts[2].min(exact);
+            }
+        } else if let Some(tf) = tf {
             // Replace u of an exact name with the name's own frequency (bounded, so a name
             // seen once does not outweigh everything else).
             if levels.first == FirstNameLevel::Exact {
@@ -158,8 +175,47 @@ impl Model {
 /// gets a plausible u instead of the floor (which would give it an absurd weight).
 const U_PSEUDO_PAIRS: f64 = 2000.0;
 
+/// How likely two random records of different people are to share a phone, and an email.
+///
+/// Sampling cannot see this (one pair in millions), and counting every pair that shares
+/// a value would count the same person's leads, which is what matching looks for. So the
+/// pairs counted are those sharing a value under different first names (a household's
+/// landline, an office phone), with a floor of one hundredth of what two records drawing
+/// from the values at random would share (the data's own typing slips).
+fn exact_agreement(records: &[MatchRecord]) -> [f64; 2] {
+    let n = records.len() as f64;
+    let all_pairs = n * (n - 1.0) / 2.0;
+    let rate = |field: fn(&MatchRecord) -> &[String]| -> f64 {
+        let mut holders: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
+        for r in records {
+            for v in field(r) {
+                *holders
+                    .entry(v.as_str())
+                    .or_default()
+                    .entry(r.first.as_str())
+                    .or_default() += 1;
+            }
+        }
+        if holders.is_empty() || all_pairs < 1.0 {
+            return 0.0;
+        }
+        let pairs = |c: u64| (c * c.saturating_sub(1) / 2) as f64;
+        let shared: f64 = holders
+            .values()
+            .map(|by_name| {
+                let total: u64 = by_name.values().sum();
+                pairs(total) - by_name.values().map(|&c| pairs(c)).sum::<f64>()
+            })
+            .sum();
+        (shared / all_pairs).max(0.01 / holders.len() as f64)
+    };
+    [rate(|r| &r.phones), rate(|r| &r.emails)]
+}
+
 /// u probabilities from up to `samples` pseudo-random pairs of records (a fixed sequence),
-/// smoothed towards `prior`.
+/// smoothed towards `prior`. Exact phone and email agreement come from
+/// [`exact_agreement`] instead, and their near misses (one digit off, a typo) are taken as
+/// rare as the shipped ratio to exact agreement says, unless the sample saw more.
 pub fn estimate_u(
     records: &[MatchRecord],
     samples: usize,
@@ -181,37 +237,150 @@ pub fn estimate_u(
             (a, b)
         })
         .collect();
-    let counts = chunked_sum(&pairs, |&(a, b)| {
+    let counts = chunked_sum(&pairs, |&(a, b), c| {
         let idx = Levels::of(&records[a], &records[b]).indices();
-        let mut c = zeroed();
         for k in 0..5 {
             c[k][idx[k]] += 1.0;
         }
-        c
     });
+    let sampled = normalize(counts.clone(), 0.0);
     let mut smoothed = counts;
     for (k, levels) in smoothed.iter_mut().enumerate() {
         for (l, x) in levels.iter_mut().enumerate() {
             *x += U_PSEUDO_PAIRS * prior[k][l];
         }
     }
-    Some(normalize(smoothed, FLOOR))
+    let mut u = normalize(smoothed, FLOOR);
+    let exact = exact_agreement(records);
+    for k in 0..2 {
+        if exact[k] <= 0.0 {
+            continue;
+        }
+        let different = u[k].len() - 1;
+        u[k][1] = exact[k];
+        for l in 2..different {
+            let near_miss = k == 0 || EmailLevel::ALL[l] != EmailLevel::SameLocalPart;
+            if near_miss {
+                u[k][l] = (exact[k] * prior[k][l] / prior[k][1]).max(sampled[k][l]);
+            }
+        }
+        u[k][different] = (1.0 - u[k][1..different].iter().sum::<f64>()).max(FLOOR);
+    }
+    Some(u)
 }
 
 /// m probabilities and the prior by expectation maximisation over candidate pairs' levels,
 /// starting from `start` (whose u is kept).
 pub fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Model {
-    let mut model = start.clone();
     if levels.len() < MIN_PAIRS_FOR_EM {
-        return model;
+        return start.clone();
     }
     let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
+    em(&idx, start, [true; 5], max_iterations)
+}
+
+/// A training session: the candidate pairs that agree on one strong field, and the
+/// comparators whose m it estimates (all but the ones it selected on).
+struct Session {
+    select: fn(&Levels) -> bool,
+    trains: [bool; 5],
+}
+
+const SESSIONS: [Session; 3] = [
+    Session {
+        // same email
+        select: |l| matches!(l.email, EmailLevel::Exact | EmailLevel::SameMailbox),
+        trains: [true, false, true, true, true],
+    },
+    Session {
+        // same phone
+        select: |l| l.phone == PhoneLevel::Exact,
+        trains: [false, true, true, true, true],
+    },
+    Session {
+        // same name
+        select: |l| l.first == FirstNameLevel::Exact && l.last == LastNameLevel::Exact,
+        trains: [true, true, false, false, true],
+    },
+];
+
+/// Weight of the shipped m in each EM step, in pairs.
+const M_PSEUDO_PAIRS: f64 = 50.0;
+
+/// Fewer pairs than this in a session and it trains nothing.
+const MIN_PAIRS_PER_SESSION: usize = 200;
+
+/// m probabilities the way Splink trains them, then the prior.
+///
+/// EM over all candidate pairs at once finds the wrong mixture: blocking picked pairs that
+/// agree on names, so "agrees on names" explains them better than "same person", and the
+/// prior runs to 1. Instead each session takes the pairs that agree on one strong field
+/// (same email; same phone; same first and last name) and runs EM there on the other
+/// fields only, so what a session selected on never trains itself. Each comparator's m is
+/// the mean over the sessions that trained it (the shipped default where none could).
+/// Last, with m and u fixed, EM gives the prior: the probability that two random records
+/// of the `records` are one person (pairs blocking did not propose count as non-matches).
+pub fn estimate(levels: &[Levels], records: usize, start: &Model, max_iterations: usize) -> Model {
+    let all_pairs = (records as f64) * (records as f64 - 1.0) / 2.0;
+    if levels.len() < MIN_PAIRS_FOR_EM {
+        let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
+        return em_prior(&idx, start, all_pairs, max_iterations);
+    }
+    let mut sum = zeroed();
+    let mut sessions = [0usize; 5];
+    let mut iterations = 0;
+    for session in &SESSIONS {
+        let idx: Vec<[usize; 5]> = levels
+            .iter()
+            .filter(|l| (session.select)(l))
+            .map(Levels::indices)
+            .collect();
+        if idx.len() < MIN_PAIRS_PER_SESSION {
+            continue;
+        }
+        let mut seed = start.clone();
+        seed.lambda = 0.5;
+        let fitted = em(&idx, &seed, session.trains, max_iterations);
+        iterations += fitted.iterations;
+        for k in (0..5).filter(|&k| session.trains[k]) {
+            for (s, m) in sum[k].iter_mut().zip(&fitted.m[k]) {
+                *s += m;
+            }
+            sessions[k] += 1;
+        }
+    }
+    let mut model = start.clone();
+    for k in 0..5 {
+        if sessions[k] > 0 {
+            model.m[k] = sum[k].iter().map(|s| s / sessions[k] as f64).collect();
+        }
+    }
+    model.lambda = start.lambda;
+    let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
+    let fitted = em_prior(&idx, &model, all_pairs, max_iterations);
+    model.lambda = fitted.lambda;
+    model.iterations = iterations + fitted.iterations;
+    model
+}
+
+/// EM on the comparators in `active` (the others count as missing): m and the prior.
+fn em(idx: &[[usize; 5]], start: &Model, active: [bool; 5], max_iterations: usize) -> Model {
+    let mut model = start.clone();
+    let masked = |i: &[usize; 5]| -> [usize; 5] {
+        let mut out = *i;
+        for k in 0..5 {
+            if !active[k] {
+                out[k] = 0;
+            }
+        }
+        out
+    };
     for it in 1..=max_iterations {
         let (counts, total) = {
             let m = &model;
-            let sums = chunked_sum(&idx, |i| {
-                let p = posterior(m, i);
-                let mut c = zeroed();
+            let sums = chunked_sum(idx, |i, c| {
+                let i = masked(i);
+                let p = posterior(m, &i);
                 for (k, &level) in i.iter().enumerate() {
                     if level != 0 {
                         c[k][level] += p;
@@ -219,18 +388,53 @@ pub fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Mo
                 }
                 // Missing levels carry no m; the phone's slot holds the sum of posteriors.
                 c[0][0] += p;
-                c
             });
             let total = sums[0][0];
             (sums, total)
         };
         let lambda = (total / idx.len() as f64).clamp(1e-4, 1.0 - 1e-4);
-        let m = normalize(counts, FLOOR);
+        // Smoothed towards the shipped m, so a level the matches here never reached (a
+        // move to another postcode) gets a small m, not a weight of minus infinity.
+        let mut counts = counts;
+        for (k, levels) in counts.iter_mut().enumerate() {
+            for (l, x) in levels.iter_mut().enumerate() {
+                *x += M_PSEUDO_PAIRS * start.m[k][l];
+            }
+        }
+        let mut m = normalize(counts, FLOOR);
+        for k in 0..5 {
+            if !active[k] {
+                m[k] = model.m[k].clone();
+            }
+        }
         let change: f64 = (0..5)
             .flat_map(|k| (1..LEVEL_COUNTS[k]).map(move |l| (k, l)))
             .map(|(k, l)| (m[k][l] - model.m[k][l]).abs())
             .fold((lambda - model.lambda).abs(), f64::max);
         model.m = m;
+        model.lambda = lambda;
+        model.iterations = it;
+        if change < 1e-6 {
+            break;
+        }
+    }
+    model
+}
+
+/// EM on the prior alone, m and u fixed, over `all_pairs` pairs of which `idx` are the
+/// candidates (the rest count as non-matches).
+fn em_prior(idx: &[[usize; 5]], start: &Model, all_pairs: f64, max_iterations: usize) -> Model {
+    let mut model = start.clone();
+    if idx.is_empty() || all_pairs < 1.0 {
+        return model;
+    }
+    for it in 1..=max_iterations {
+        let m = &model;
+        let sums = chunked_sum(idx, |i, c| c[0][0] += posterior(m, i));
+        // At least one match expected: data without any would otherwise drive the prior
+        // to nothing, and the next run's real match with it.
+        let lambda = (sums[0][0] / all_pairs).clamp(1.0 / all_pairs, 0.5);
+        let change = ((lambda / model.lambda).ln()).abs();
         model.lambda = lambda;
         model.iterations = it;
         if change < 1e-6 {
@@ -256,20 +460,16 @@ fn zeroed() -> [Vec<f64>; 5] {
     LEVEL_COUNTS.map(|n| vec![0.0; n])
 }
 
-/// Sums per-item level counts over fixed chunks, then the chunk sums in order: the same
-/// floating-point result for any thread count.
-fn chunked_sum<T: Sync>(items: &[T], f: impl Fn(&T) -> [Vec<f64>; 5] + Sync) -> [Vec<f64>; 5] {
+/// Adds up per-item level counts (`f` adds an item's into the accumulator) over fixed
+/// chunks, then the chunk sums in order: the same floating-point result for any thread
+/// count, and no allocation per item.
+fn chunked_sum<T: Sync>(items: &[T], f: impl Fn(&T, &mut [Vec<f64>; 5]) + Sync) -> [Vec<f64>; 5] {
     let partials: Vec<[Vec<f64>; 5]> = items
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut acc = zeroed();
             for item in chunk {
-                let c = f(item);
-                for k in 0..5 {
-                    for (a, x) in acc[k].iter_mut().zip(&c[k]) {
-                        *a += x;
-                    }
-                }
+                f(item, &mut acc);
             }
             acc
         })
@@ -342,8 +542,9 @@ mod tests {
         let r = MatchRecord::default();
         let agree = m.score(&lv(PhoneLevel::Exact, EmailLevel::Exact), &r, None);
         let differ = m.score(&lv(PhoneLevel::Different, EmailLevel::Different), &r, None);
+        // The default prior (one in a thousand random pairs) against two identifiers.
         assert!(
-            agree.probability > 0.999 && differ.probability < 0.05,
+            agree.probability > 0.98 && differ.probability < 0.001,
             "{agree:?} {differ:?}"
         );
     }

@@ -9,7 +9,7 @@ use crate::lead::Lead;
 use crate::load::table::{Table, Values};
 
 /// The golden records.
-pub fn contacts_table(contacts: &[Contact]) -> Table {
+pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
     let text =
         |f: &dyn Fn(&Contact) -> Option<String>| Values::Text(contacts.iter().map(f).collect());
     let mut t = Table::new(contacts.len());
@@ -81,16 +81,16 @@ fn level_names(p: &ScoredPair) -> [&'static str; 5] {
 
 /// Every scored pair: both lead keys, prior and total weight, probability, decision, and
 /// the level and weight of each comparator.
-pub fn matches_table(leads: &[Lead], pairs: &[ScoredPair], model: &Model) -> Table {
-    let key = |i: u32| Some(leads[i as usize].lead_key.clone());
+pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model) -> Table<'a> {
+    let key = |i: u32| leads[i as usize].lead_key.as_str();
     let mut t = Table::new(pairs.len());
     t.add(
         "lead_key_a",
-        Values::Text(pairs.iter().map(|p| key(p.a)).collect()),
+        Values::Borrowed(pairs.iter().map(|p| key(p.a)).collect()),
     )
     .add(
         "lead_key_b",
-        Values::Text(pairs.iter().map(|p| key(p.b)).collect()),
+        Values::Borrowed(pairs.iter().map(|p| key(p.b)).collect()),
     )
     .add(
         "prior_weight",
@@ -106,22 +106,12 @@ pub fn matches_table(leads: &[Lead], pairs: &[ScoredPair], model: &Model) -> Tab
     )
     .add(
         "decision",
-        Values::Text(
-            pairs
-                .iter()
-                .map(|p| Some(p.decision.as_str().to_string()))
-                .collect(),
-        ),
+        Values::Borrowed(pairs.iter().map(|p| p.decision.as_str()).collect()),
     );
     for c in 0..COMPARATORS.len() {
         t.add(
             LEVEL_COLUMNS[c],
-            Values::Text(
-                pairs
-                    .iter()
-                    .map(|p| Some(level_names(p)[c].to_string()))
-                    .collect(),
-            ),
+            Values::Borrowed(pairs.iter().map(|p| level_names(p)[c]).collect()),
         );
         t.add(
             WEIGHT_COLUMNS[c],
@@ -132,7 +122,7 @@ pub fn matches_table(leads: &[Lead], pairs: &[ScoredPair], model: &Model) -> Tab
 }
 
 /// Pairs to review, most likely first, with both leads' contact data side by side.
-pub fn review_table(leads: &[Lead], pairs: &[ScoredPair]) -> Table {
+pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
     let mut review: Vec<&ScoredPair> = pairs
         .iter()
         .filter(|p| p.decision == Decision::Review)

@@ -8,9 +8,11 @@ use polars::prelude::*;
 use crate::load::datasets::{csv_time, write_csv, WriteError};
 
 /// One column's values.
-pub enum Values {
+pub enum Values<'a> {
     /// Text.
     Text(Vec<Option<String>>),
+    /// Text borrowed from the data (lead keys, vocabulary words): no copy per row.
+    Borrowed(Vec<&'a str>),
     /// Counts.
     UInt(Vec<u64>),
     /// Numbers.
@@ -23,14 +25,14 @@ pub enum Values {
 
 /// Named columns of equal length.
 #[derive(Default)]
-pub struct Table {
-    columns: Vec<(&'static str, Values)>,
+pub struct Table<'a> {
+    columns: Vec<(&'static str, Values<'a>)>,
     rows: usize,
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// An empty table of `rows` rows.
-    pub fn new(rows: usize) -> Table {
+    pub fn new(rows: usize) -> Table<'a> {
         Table {
             columns: Vec::new(),
             rows,
@@ -38,7 +40,7 @@ impl Table {
     }
 
     /// Adds a column.
-    pub fn add(&mut self, name: &'static str, values: Values) -> &mut Table {
+    pub fn add(&mut self, name: &'static str, values: Values<'a>) -> &mut Table<'a> {
         self.columns.push((name, values));
         self
     }
@@ -51,6 +53,7 @@ impl Table {
                 let name: PlSmallStr = (*name).into();
                 match v {
                     Values::Text(x) => Column::new(name, x),
+                    Values::Borrowed(x) => Column::new(name, x),
                     Values::UInt(x) => Column::new(name, x),
                     Values::Float(x) => Column::new(name, x),
                     Values::Time(x) => Int64Chunked::from_iter_options(
@@ -101,6 +104,7 @@ impl Table {
                 for (_, v) in &self.columns {
                     row.push(match v {
                         Values::Text(x) => x[i].clone().unwrap_or_default(),
+                        Values::Borrowed(x) => x[i].to_string(),
                         Values::UInt(x) => x[i].to_string(),
                         Values::Float(x) => x[i].map(|f| format!("{f:.6}")).unwrap_or_default(),
                         Values::Time(x) => x[i].as_ref().map(csv_time).unwrap_or_default(),

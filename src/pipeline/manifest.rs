@@ -126,7 +126,7 @@ pub struct Matching {
     pub candidate_pairs: usize,
     /// Pairs by decision.
     pub decisions: BTreeMap<String, usize>,
-    /// Prior probability that a candidate pair matches.
+    /// Prior probability that two random leads are one person.
     pub lambda: f64,
     /// EM iterations (0: shipped defaults were used).
     pub em_iterations: usize,

@@ -400,7 +400,7 @@ fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
             .sum(),
         candidate_pairs: linkage.pairs.len(),
         decisions,
-        lambda: (model.lambda * 1e6).round() / 1e6,
+        lambda: significant(model.lambda, 4),
         em_iterations: model.iterations,
         weights,
     }
@@ -460,4 +460,14 @@ fn build_manifest(
         warnings,
         timings_ms: timings,
     }
+}
+
+/// `x` rounded to `digits` significant digits (the prior is one in a million at a million
+/// leads: fixed decimals would print 0).
+fn significant(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(digits - x.abs().log10().ceil() as i32);
+    (x * scale).round() / scale
 }

@@ -8,6 +8,7 @@
 //! people in several systems and under several agents, and a few broken records of every
 //! kind. `truth.csv` says which person each record is and which records must be rejected.
 
+pub mod evaluate;
 pub mod people;
 
 use std::fmt::Write as _;
@@ -16,6 +17,8 @@ use std::path::Path;
 
 use fastrand::Rng;
 use serde_json::{json, Map, Value};
+
+use std::collections::HashSet;
 
 use people::{format_phone, international_digits, person_in, Country, Person, AGENTS};
 
@@ -47,6 +50,7 @@ pub fn write_dataset(dir: &Path, leads: usize, seed: u64) -> std::io::Result<Str
         );
     }
     files.push(("truth.csv".into(), Content::Text(truth)));
+    files.push(("people.csv".into(), Content::Text(people_csv(&g.people))));
     let mut written = 0;
     for (name, content) in files {
         let path = dir.join(&name);
@@ -119,6 +123,8 @@ struct Gen {
     people: Vec<Person>,
     by_country: [Vec<usize>; 3],
     truth: Vec<Truth>,
+    /// Phones and emails given to someone already.
+    taken: HashSet<String>,
 }
 
 /// Appends lines and knows the line number of the next one.
@@ -179,20 +185,56 @@ impl Gen {
             people: Vec::with_capacity(leads),
             by_country: [Vec::new(), Vec::new(), Vec::new()],
             truth: Vec::with_capacity(leads),
+            taken: HashSet::with_capacity(leads * 2),
         }
     }
 
-    /// A person of `country`: someone already met (35%) or someone new.
+    /// A person of `country`: someone already met (35%) or someone new; of the new, 6% join
+    /// the household of someone met and 4% share the name of someone met.
     fn someone(&mut self, country: Country) -> usize {
-        let pool = &self.by_country[country_index(country)];
-        if !pool.is_empty() && self.rng.u8(..100) < 35 {
-            return pool[self.rng.usize(..pool.len())];
+        let c = country_index(country);
+        let pool_len = self.by_country[c].len();
+        if pool_len > 0 && self.rng.u8(..100) < 35 {
+            return self.by_country[c][self.rng.usize(..pool_len)];
         }
         let id = self.people.len();
-        let p = person_in(&mut self.rng, id, country);
+        let roll = self.rng.u8(..100);
+        let p = if pool_len > 0 && roll < 10 {
+            let other = self.by_country[c][self.rng.usize(..pool_len)];
+            if roll < 6 {
+                let mut of = self.people[other].clone();
+                let p = people::household_member(&mut self.rng, id, &mut of, &mut self.taken);
+                self.people[other] = of;
+                p
+            } else {
+                people::namesake(&mut self.rng, id, &self.people[other], &mut self.taken)
+            }
+        } else {
+            person_in(&mut self.rng, id, country, &mut self.taken)
+        };
         self.people.push(p);
-        self.by_country[country_index(country)].push(id);
+        self.by_country[c].push(id);
         id
+    }
+
+    /// Person `p` as one record names them: mostly as they are; sometimes by a nickname, an
+    /// initial, with a typo, first and last swapped, or without a first name.
+    fn noisy(&mut self, p: usize) -> Person {
+        let mut person = self.people[p].clone();
+        match self.rng.u16(..1000) {
+            0..=29 => {
+                if let Some(nick) = nickname(&person.first) {
+                    person.first = nick.to_string();
+                }
+            }
+            30..=49 => person.first = typo(&mut self.rng, &person.first),
+            50..=69 => person.last = typo(&mut self.rng, &person.last),
+            70..=79 => std::mem::swap(&mut person.first, &mut person.last),
+            80..=94 => person.first = person.first.chars().take(1).collect(),
+            95..=114 => person.first.clear(),
+            _ => {}
+        }
+        person
     }
 
     fn any_country(&mut self) -> Country {
@@ -238,11 +280,25 @@ impl Gen {
         } else {
             person.emails[0].clone()
         };
-        match self.rng.u8(..40) {
-            0..=4 => e.to_uppercase(),
-            5 => format!(" {e} "),
-            6 => e.replace('@', "@@"),
-            7 | 8 => String::new(),
+        match self.rng.u8(..100) {
+            0..=11 => e.to_uppercase(),
+            12..=14 => format!(" {e} "),
+            15..=16 => e.replace('@', "@@"),
+            17..=21 => String::new(),
+            22..=23 => {
+                let (local, domain) = e.split_once('@').unwrap_or((&e, ""));
+                format!("{}@{domain}", typo(&mut self.rng, local))
+            }
+            24..=25 => domain_typo(&e),
+            26..=28 if e.ends_with("@gmail.com") => {
+                // Gmail ignores dots and +tags: people write both.
+                let (local, _) = e.split_once('@').unwrap_or((&e, ""));
+                if local.contains('.') {
+                    format!("{}@gmail.com", local.replace('.', ""))
+                } else {
+                    format!("{local}+homes@gmail.com")
+                }
+            }
             _ => e,
         }
     }
@@ -253,8 +309,14 @@ impl Gen {
             return String::new();
         };
         let country = person.country;
-        if which == 0 && self.rng.u8(..30) == 0 {
-            return String::new();
+        let mut n = n;
+        match self.rng.u16(..1000) {
+            0..=32 if which == 0 => return String::new(),
+            // The home number in the main phone field.
+            33..=92 if which == 0 && person.phones.len() > 1 => n = person.phones[1].clone(),
+            93..=112 => n = digit_typo(&mut self.rng, &n, false),
+            113..=122 => n = digit_typo(&mut self.rng, &n, true),
+            _ => {}
         }
         format_phone(&mut self.rng, country, &n)
     }
@@ -309,7 +371,7 @@ impl Gen {
             for i in 0..n {
                 let p = self.someone(Country::Us);
                 let id = format!("{}", 100_000 * (site_no + 1) + i * 7 + 3);
-                let person = self.people[p].clone();
+                let person = self.noisy(p);
                 let lead_type = TYPES[self.rng.usize(..TYPES.len())];
                 let custom = match self.rng.u8(..4) {
                     0 => format!(
@@ -416,7 +478,7 @@ impl Gen {
         let mut updates: Vec<(String, usize, Value)> = Vec::new();
         for i in 0..plan.leadpro {
             let p = self.someone(Country::Gb);
-            let person = self.people[p].clone();
+            let person = self.noisy(p);
             let id = 500_000 + i * 11;
             let lead_type = TYPES[(person.intent as usize + i) % 5];
             let office = match self.rng.u8(..20) {
@@ -625,7 +687,7 @@ impl Gen {
         let mut events: Vec<(i64, usize, String, usize, Value)> = Vec::new();
         for i in 0..plan.realgeeks {
             let p = self.someone(Country::Us);
-            let person = self.people[p].clone();
+            let person = self.noisy(p);
             let id = self.uuid();
             let agent = self.agent_for(Country::Us);
             let (secs, _) = self.when();
@@ -811,7 +873,7 @@ impl Gen {
         for i in 0..plan.epixel {
             let country = self.any_country();
             let p = self.someone(country);
-            let person = self.people[p].clone();
+            let person = self.noisy(p);
             let slug = format!(
                 "{}-{}-{}",
                 people::ascii_slug(&person.first),
@@ -942,7 +1004,7 @@ impl Gen {
         let in_json = plan.maxwork * 2 / 3;
         for i in 0..plan.maxwork {
             let p = self.someone(Country::Pt);
-            let person = self.people[p].clone();
+            let person = self.noisy(p);
             let agent = self.agent_for(Country::Pt);
             let name = match self.rng.u8(..10) {
                 0 => format!(
@@ -1060,7 +1122,7 @@ impl Gen {
         f.push(&csv_line(&HEADER));
         for _ in 0..plan.csv {
             let p = self.someone(Country::Us);
-            let person = self.people[p].clone();
+            let person = self.noisy(p);
             let agent = self.agent_for(Country::Us);
             let agent_ref = match self.rng.u8(..3) {
                 0 => agent.name.to_string(),
@@ -1104,6 +1166,103 @@ impl Gen {
         self.record("csv", name, line, "", None, "reject");
         vec![(name.into(), Content::Text(f.text))]
     }
+}
+
+/// A common nickname of a given name, if it has one the matcher's table knows.
+fn nickname(first: &str) -> Option<&'static str> {
+    Some(match first {
+        "Robert" => "Bob",
+        "William" => "Bill",
+        "Elizabeth" => "Liz",
+        "James" => "Jim",
+        "John" => "Jack",
+        "Michael" => "Mike",
+        "Richard" => "Rick",
+        "Joseph" => "Joe",
+        "Thomas" => "Tom",
+        "Christopher" => "Chris",
+        "Daniel" => "Dan",
+        "Matthew" => "Matt",
+        "Anthony" => "Tony",
+        "Steven" => "Steve",
+        "Jennifer" => "Jen",
+        "Patricia" => "Pat",
+        "Susan" => "Sue",
+        "Jessica" => "Jess",
+        "Barbara" => "Barb",
+        "Sandra" => "Sandy",
+        "David" => "Dave",
+        "José" => "Zé",
+        "António" => "Tó",
+        "Francisca" => "Chica",
+        "Beatriz" => "Bea",
+        "Rodrigo" => "Rodri",
+        _ => return None,
+    })
+}
+
+/// One keyboard slip in a word: a letter replaced, dropped or doubled, or two swapped.
+fn typo(rng: &mut Rng, word: &str) -> String {
+    let mut chars: Vec<char> = word.chars().collect();
+    if chars.len() < 4 {
+        return word.to_string();
+    }
+    let i = rng.usize(1..chars.len() - 1);
+    match rng.u8(..4) {
+        0 => chars[i] = (b'a' + rng.u8(..26)) as char,
+        1 => {
+            chars.remove(i);
+        }
+        2 => chars.insert(i, chars[i]),
+        _ => chars.swap(i, i + 1),
+    }
+    chars.into_iter().collect()
+}
+
+/// An email with a misspelt common domain (gmial.com), or as it was when none applies.
+fn domain_typo(email: &str) -> String {
+    for (right, wrong) in [
+        ("@gmail.com", "@gmial.com"),
+        ("@yahoo.com", "@yaho.com"),
+        ("@hotmail.com", "@hotmial.com"),
+        ("@hotmail.co.uk", "@hotmail.co"),
+        ("@outlook.com", "@outlok.com"),
+        ("@icloud.com", "@iclod.com"),
+    ] {
+        if let Some(local) = email.strip_suffix(right) {
+            return format!("{local}{wrong}");
+        }
+    }
+    email.to_string()
+}
+
+/// National digits with one digit mistyped (or two neighbours swapped), leaving the leading
+/// digits that decide the number's range alone.
+fn digit_typo(rng: &mut Rng, digits: &str, swap: bool) -> String {
+    let mut d: Vec<u8> = digits.bytes().collect();
+    let i = rng.usize(4..d.len() - 1);
+    if swap && d[i] != d[i + 1] {
+        d.swap(i, i + 1);
+    } else {
+        d[i] = b'0' + (d[i] - b'0' + 1 + rng.u8(..8)) % 10;
+    }
+    String::from_utf8(d).unwrap_or_else(|_| digits.to_string())
+}
+
+/// `people.csv`: every person with their true name and household, for scoring a dedupe
+/// run (namesakes share a name; household members share a household id).
+fn people_csv(people: &[Person]) -> String {
+    let mut s = String::from("person_id,first_name,last_name,household_id\n");
+    for p in people {
+        s.push_str(&csv_line(&[
+            &p.id.to_string(),
+            &p.first,
+            &p.last,
+            &p.household.to_string(),
+        ]));
+        s.push('\n');
+    }
+    s
 }
 
 fn roster_csv() -> String {

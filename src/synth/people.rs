@@ -1,7 +1,12 @@
 //! Synthetic people and agents: names, emails, phones and addresses of the US, the UK and
-//! Portugal, US numbers in the 555-01xx range set
-//! aside for fiction; UK and Portuguese numbers random in valid mobile and landline ranges
-//! (libphonenumber rejects the UK's drama ranges).
+//! Portugal. Phones are random numbers in valid mobile and landline ranges (the ranges set
+//! aside for fiction are too small for a million people, and libphonenumber rejects the
+//! UK's drama ranges); every person's phones and emails are their own, except a landline a
+//! household shares. Besides ordinary people there are the hard cases a matcher must keep
+//! apart: household members (same surname, address and landline, their own mobile, email
+//! and first name) and namesakes (same first and last name, nothing else in common).
+
+use std::collections::HashSet;
 
 use fastrand::Rng;
 
@@ -41,6 +46,8 @@ pub struct Person {
     pub postcode: String,
     /// 0 buyer, 1 seller, 2 renter, 3 landlord, 4 mortgage, 5 buyer and seller.
     pub intent: u8,
+    /// Household: the id of its first member (the person's own id when alone).
+    pub household: usize,
 }
 
 /// One roster agent.
@@ -337,6 +344,10 @@ const GB_DOMAINS: [&str; 4] = [
     "btinternet.com",
     "outlook.com",
 ];
+const GB_MOBILE_PREFIXES: [&str; 23] = [
+    "71", "72", "73", "74", "75", "76", "77", "80", "81", "84", "85", "86", "87", "88", "89", "90",
+    "92", "94", "95", "96", "97", "98", "99",
+];
 const PT_DOMAINS: [&str; 4] = ["gmail.com", "sapo.pt", "hotmail.com", "outlook.pt"];
 
 fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
@@ -364,104 +375,220 @@ pub fn ascii_slug(s: &str) -> String {
         .collect()
 }
 
-/// Makes person `id`.
-pub fn person(rng: &mut Rng, id: usize) -> Person {
-    let country = match rng.u8(..10) {
-        0..=4 => Country::Us,
-        5..=7 => Country::Gb,
-        _ => Country::Pt,
-    };
-    person_in(rng, id, country)
-}
-
-/// Makes person `id` living in `country`.
-pub fn person_in(rng: &mut Rng, id: usize, country: Country) -> Person {
+/// Makes person `id` living in `country`, with phones and emails not in `taken` (which
+/// gains them).
+pub fn person_in(
+    rng: &mut Rng,
+    id: usize,
+    country: Country,
+    taken: &mut HashSet<String>,
+) -> Person {
     let (first, last) = match country {
         Country::Us => (pick(rng, &US_FIRST), pick(rng, &US_LAST)),
         Country::Gb => (pick(rng, &GB_FIRST), pick(rng, &GB_LAST)),
         Country::Pt => (pick(rng, &PT_FIRST), pick(rng, &PT_LAST)),
     };
-    let domains: &[&str] = match country {
-        Country::Us => &US_DOMAINS,
-        Country::Gb => &GB_DOMAINS,
-        Country::Pt => &PT_DOMAINS,
-    };
-    let f = ascii_slug(first);
-    let l = ascii_slug(last);
-    let local = match rng.u8(..4) {
-        0 => format!("{f}.{l}"),
-        1 => format!("{f}{l}{}", rng.u16(1..999)),
-        2 => format!("{}{l}{}", &f[..1], rng.u8(10..99)),
-        _ => format!("{f}_{l}{}", id % 1000),
-    };
-    let mut emails = vec![format!("{local}@{}", pick(rng, domains))];
-    if rng.u8(..5) == 0 {
-        emails.push(format!("{f}.{l}.work{}@{}", id % 97, pick(rng, domains)));
-    }
-    let n = rng.u32(..100);
-    let (city, region, postcode, phones) = match country {
-        Country::Us => {
-            let (city, state, zip3, area) = US_CITIES[rng.usize(..US_CITIES.len())];
-            let mut phones = vec![format!("{area}5550{:03}", 100 + rng.u32(..100))];
-            if rng.u8(..4) == 0 {
-                phones.push(format!("{area}5550{:03}", 100 + rng.u32(..100)));
-            }
-            (city, state, format!("{zip3}{:02}", n), phones)
-        }
-        Country::Gb => {
-            let (city, county, out) = GB_CITIES[rng.usize(..GB_CITIES.len())];
-            let mut phones = vec![format!("07{}{:08}", rng.u8(4..10), rng.u32(..100_000_000))];
-            if rng.u8(..4) == 0 {
-                phones.push(format!(
-                    "020{}{:07}",
-                    [3, 7, 8][rng.usize(..3)],
-                    rng.u32(..10_000_000)
-                ));
-            }
-            let letters = [b'A' + rng.u8(..26), b'A' + rng.u8(..26)];
-            (
-                city,
-                county,
-                format!(
-                    "{out} {}{}",
-                    rng.u8(1..9),
-                    String::from_utf8_lossy(&letters)
-                ),
-                phones,
-            )
-        }
-        Country::Pt => {
-            let (city, district, cp) = PT_CITIES[rng.usize(..PT_CITIES.len())];
-            let prefix = ["91", "92", "93", "96"][rng.usize(..4)];
-            let mut phones = vec![format!("{prefix}{:07}", rng.u32(..10_000_000))];
-            if rng.u8(..4) == 0 {
-                phones.push(format!("21{:07}", rng.u32(..10_000_000)));
-            }
-            (
-                city,
-                district,
-                format!("{cp}-{:03}", rng.u32(..1000)),
-                phones,
-            )
-        }
-    };
+    let (city, region, postcode, area) = place(rng, country);
     let street = match country {
         Country::Pt => format!("Rua do {} {}", pick(rng, &STREETS), rng.u16(1..300)),
         _ => format!("{} {} Street", rng.u16(1..2000), pick(rng, &STREETS)),
     };
-    Person {
+    let mut p = Person {
         id,
         country,
         first: first.to_string(),
         last: last.to_string(),
-        emails,
-        phones,
+        emails: Vec::new(),
+        phones: Vec::new(),
         street,
         city: city.to_string(),
         region: region.to_string(),
         postcode,
         intent: rng.u8(..6),
+        household: id,
+    };
+    contact_data(rng, &mut p, area, taken);
+    if rng.u8(..4) == 0 {
+        let landline = unique(taken, || landline(rng, country, area));
+        p.phones.push(landline);
     }
+    p
+}
+
+/// A second member of `of`'s household: same surname and address, another first name, a
+/// mobile and email of their own, and the household's landline (which `of` gains when it
+/// had none).
+pub fn household_member(
+    rng: &mut Rng,
+    id: usize,
+    of: &mut Person,
+    taken: &mut HashSet<String>,
+) -> Person {
+    let firsts: &[&str] = match of.country {
+        Country::Us => &US_FIRST,
+        Country::Gb => &GB_FIRST,
+        Country::Pt => &PT_FIRST,
+    };
+    let first = loop {
+        let f = pick(rng, firsts);
+        if f != of.first {
+            break f;
+        }
+    };
+    let area = area_of(of);
+    if of.phones.len() < 2 {
+        let landline = unique(taken, || landline(rng, of.country, area));
+        of.phones.push(landline);
+    }
+    let mut p = Person {
+        id,
+        first: first.to_string(),
+        emails: Vec::new(),
+        phones: Vec::new(),
+        intent: rng.u8(..6),
+        ..of.clone()
+    };
+    contact_data(rng, &mut p, area, taken);
+    p.phones.truncate(1);
+    p.phones.push(of.phones[1].clone());
+    p
+}
+
+/// Someone with `of`'s first and last name and nothing else in common.
+pub fn namesake(rng: &mut Rng, id: usize, of: &Person, taken: &mut HashSet<String>) -> Person {
+    let mut p = person_in(rng, id, of.country, taken);
+    p.first = of.first.clone();
+    p.last = of.last.clone();
+    // Emails made from the new name (the old ones stay taken: nobody else gets them).
+    p.emails.clear();
+    emails(rng, &mut p, taken);
+    p
+}
+
+/// The area code of a US person's mobile ("" elsewhere).
+fn area_of(p: &Person) -> &'static str {
+    if p.country != Country::Us {
+        return "";
+    }
+    let area = p.phones.first().map(|n| &n[..3]).unwrap_or("312");
+    US_CITIES
+        .iter()
+        .map(|c| c.3)
+        .find(|a| *a == area)
+        .unwrap_or("312")
+}
+
+/// City, region, postcode and (US) area code.
+fn place(rng: &mut Rng, country: Country) -> (&'static str, &'static str, String, &'static str) {
+    match country {
+        Country::Us => {
+            let (city, state, zip3, area) = US_CITIES[rng.usize(..US_CITIES.len())];
+            (city, state, format!("{zip3}{:02}", rng.u32(..100)), area)
+        }
+        Country::Gb => {
+            let (city, county, out) = GB_CITIES[rng.usize(..GB_CITIES.len())];
+            let letters = [b'A' + rng.u8(..26), b'A' + rng.u8(..26)];
+            let postcode = format!(
+                "{out} {}{}",
+                rng.u8(1..9),
+                String::from_utf8_lossy(&letters)
+            );
+            (city, county, postcode, "")
+        }
+        Country::Pt => {
+            let (city, district, cp) = PT_CITIES[rng.usize(..PT_CITIES.len())];
+            (city, district, format!("{cp}-{:03}", rng.u32(..1000)), "")
+        }
+    }
+}
+
+/// Draws until `make` gives a value not in `taken`, and takes it.
+fn unique(taken: &mut HashSet<String>, mut make: impl FnMut() -> String) -> String {
+    loop {
+        let v = make();
+        if taken.insert(v.clone()) {
+            return v;
+        }
+    }
+}
+
+/// Gives `p` a mobile and one or two emails of its own.
+fn contact_data(rng: &mut Rng, p: &mut Person, area: &str, taken: &mut HashSet<String>) {
+    let country = p.country;
+    let mobile = unique(taken, || mobile(rng, country, area));
+    p.phones.insert(0, mobile);
+    emails(rng, p, taken);
+}
+
+/// Gives `p` a main email and sometimes a work one, made from its name.
+fn emails(rng: &mut Rng, p: &mut Person, taken: &mut HashSet<String>) {
+    let country = p.country;
+    let domains: &[&str] = match country {
+        Country::Us => &US_DOMAINS,
+        Country::Gb => &GB_DOMAINS,
+        Country::Pt => &PT_DOMAINS,
+    };
+    let f = ascii_slug(&p.first);
+    let l = ascii_slug(&p.last);
+    let main = unique(taken, || {
+        let local = match rng.u8(..4) {
+            0 => format!("{f}.{l}"),
+            1 => format!("{f}{l}{}", rng.u16(1..999)),
+            2 => format!("{}{l}{}", &f[..1], rng.u16(10..9999)),
+            _ => format!("{f}_{l}{}", rng.u16(1..9999)),
+        };
+        format!("{local}@{}", pick(rng, domains))
+    });
+    p.emails.push(main);
+    if rng.u8(..5) == 0 {
+        let work = unique(taken, || {
+            format!("{f}.{l}.work{}@{}", rng.u16(1..9999), pick(rng, domains))
+        });
+        p.emails.push(work);
+    }
+}
+
+/// A mobile number (national digits). US numbers have no mobile range of their own.
+fn mobile(rng: &mut Rng, country: Country, area: &str) -> String {
+    match country {
+        Country::Us => us_number(rng, area),
+        // Ranges libphonenumber knows as mobiles throughout (076 is pagers, 07700 900 is
+        // for drama).
+        Country::Gb => format!(
+            "07{}{:07}",
+            pick(rng, &GB_MOBILE_PREFIXES),
+            rng.u32(..10_000_000)
+        ),
+        Country::Pt => format!(
+            "{}{:07}",
+            ["91", "92", "93", "96"][rng.usize(..4)],
+            rng.u32(..10_000_000)
+        ),
+    }
+}
+
+/// A landline number (national digits).
+fn landline(rng: &mut Rng, country: Country, area: &str) -> String {
+    match country {
+        Country::Us => us_number(rng, area),
+        Country::Gb => format!(
+            "020{}{:07}",
+            [3, 7, 8][rng.usize(..3)],
+            rng.u32(..10_000_000)
+        ),
+        Country::Pt => format!("21{:07}", rng.u32(..10_000_000)),
+    }
+}
+
+/// A US number in `area`: exchange 200-999 (not N11, not 555), any line.
+fn us_number(rng: &mut Rng, area: &str) -> String {
+    let exchange = loop {
+        let e = rng.u16(200..1000);
+        if e % 100 != 11 && e != 555 {
+            break e;
+        }
+    };
+    format!("{area}{exchange}{:04}", rng.u16(..10_000))
 }
 
 /// A phone written the way exports of `country` write it, in one of several styles.
