@@ -167,20 +167,7 @@ mod tests {
     use super::*;
 
     fn rec(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> MatchRecord {
-        MatchRecord {
-            agent: agent.into(),
-            first: first.into(),
-            last: last.into(),
-            emails: (!email.is_empty())
-                .then(|| email.to_string())
-                .into_iter()
-                .collect(),
-            phones: (!phone.is_empty())
-                .then(|| phone.to_string())
-                .into_iter()
-                .collect(),
-            ..MatchRecord::default()
-        }
+        MatchRecord::sample(agent, first, last, email, phone)
     }
 
     #[test]

@@ -110,18 +110,7 @@ mod tests {
     use super::*;
 
     fn rec(first: &str, email: &str, phone: &str) -> MatchRecord {
-        MatchRecord {
-            first: first.into(),
-            emails: (!email.is_empty())
-                .then(|| email.to_string())
-                .into_iter()
-                .collect(),
-            phones: (!phone.is_empty())
-                .then(|| phone.to_string())
-                .into_iter()
-                .collect(),
-            ..MatchRecord::default()
-        }
+        MatchRecord::sample("", first, "", email, phone)
     }
 
     fn edge(a: u32, b: u32, probability: f64) -> Edge {

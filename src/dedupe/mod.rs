@@ -4,8 +4,8 @@
 //! place, agent); [`block`] finds candidate pairs without comparing all pairs;
 //! [`compare`] grades each field of a pair; [`score`] turns grades into Fellegi-Sunter
 //! match weights with m/u probabilities estimated from the data (EM); [`cluster`] joins
-//! matches into contacts with a guard against chaining. Wiring into the run, golden
-//! records and the `explain` command come next (issue 3).
+//! matches into contacts with a guard against chaining; [`survive`] makes each contact's
+//! golden record. [`link`] runs them in that order.
 
 pub mod block;
 pub mod cluster;
@@ -79,6 +79,22 @@ impl MatchRecord {
             ),
             postcode: lead.postcode.clone().unwrap_or_default(),
             city: lead.city.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl MatchRecord {
+    /// A record with the given fields ("" for none), for tests.
+    pub(crate) fn sample(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Self {
+        let one = |s: &str| (!s.is_empty()).then(|| s.to_string()).into_iter().collect();
+        MatchRecord {
+            agent: agent.into(),
+            first: first.into(),
+            last: last.into(),
+            emails: one(email),
+            phones: one(phone),
+            ..MatchRecord::default()
         }
     }
 }

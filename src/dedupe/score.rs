@@ -3,11 +3,13 @@
 //! Each comparator level has an m probability (how often true matches reach it) and a u
 //! probability (how often random non-matches do); its match weight is log2(m/u), and a
 //! pair's total weight is the prior log-odds plus the weights of the levels it reached
-//! (`Missing` adds nothing). u comes from comparing random pairs of records; m and the
-//! prior come from expectation maximisation over the candidate pairs. Exact first and last
-//! names are adjusted for term frequency: a shared rare surname says more than a common
-//! one. Sums run over fixed-size chunks in order, so estimates do not depend on the thread
-//! count. Small inputs keep the shipped defaults.
+//! (`Missing` adds nothing). u comes from comparing random pairs of records (exact phone
+//! and email agreement from value counts); m from expectation maximisation in training
+//! sessions over the candidate pairs ([`estimate`]); the prior is the probability that two
+//! random records are one person. Exact first and last names are adjusted for term
+//! frequency: a shared rare surname says more than a common one. Sums run over fixed-size
+//! chunks in order, so estimates do not depend on the thread count. Small inputs keep the
+//! shipped m and u.
 
 use std::collections::HashMap;
 
@@ -269,16 +271,6 @@ pub fn estimate_u(
     Some(u)
 }
 
-/// m probabilities and the prior by expectation maximisation over candidate pairs' levels,
-/// starting from `start` (whose u is kept).
-pub fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Model {
-    if levels.len() < MIN_PAIRS_FOR_EM {
-        return start.clone();
-    }
-    let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
-    em(&idx, start, [true; 5], max_iterations)
-}
-
 /// A training session: the candidate pairs that agree on one strong field, and the
 /// comparators whose m it estimates (all but the ones it selected on).
 struct Session {
@@ -504,6 +496,12 @@ fn normalize(mut counts: [Vec<f64>; 5], floor: f64) -> [Vec<f64>; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// EM on every comparator at once, the mechanism each training session runs.
+    fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Model {
+        let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
+        em(&idx, start, [true; 5], max_iterations)
+    }
     use crate::dedupe::compare::*;
 
     fn lv(phone: PhoneLevel, email: EmailLevel) -> Levels {

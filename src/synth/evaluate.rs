@@ -158,14 +158,14 @@ pub enum EvaluateError {
     },
 }
 
-struct Table {
+struct CsvFile {
     path: String,
     rows: Vec<csv::StringRecord>,
     header: csv::StringRecord,
 }
 
-impl Table {
-    fn read(path: &Path) -> Result<Table, EvaluateError> {
+impl CsvFile {
+    fn read(path: &Path) -> Result<CsvFile, EvaluateError> {
         let shown = path.display().to_string();
         let err = |source| EvaluateError::Csv {
             path: shown.clone(),
@@ -174,7 +174,7 @@ impl Table {
         let mut r = csv::Reader::from_path(path).map_err(err)?;
         let header = r.headers().map_err(err)?.clone();
         let rows = r.records().collect::<Result<Vec<_>, _>>().map_err(err)?;
-        Ok(Table {
+        Ok(CsvFile {
             path: shown,
             rows,
             header,
@@ -219,9 +219,9 @@ fn compare<P: Hash + Eq + Copy, T: Hash + Eq + Copy>(predicted: &[P], truth: &[T
 
 /// Scores the run in `out` against the dataset in `dataset`.
 pub fn evaluate(dataset: &Path, out: &Path) -> Result<Quality, EvaluateError> {
-    let truth = Table::read(&dataset.join("truth.csv"))?;
-    let people = Table::read(&dataset.join("people.csv"))?;
-    let leads = Table::read(&out.join("leads.csv"))?;
+    let truth = CsvFile::read(&dataset.join("truth.csv"))?;
+    let people = CsvFile::read(&dataset.join("people.csv"))?;
+    let leads = CsvFile::read(&out.join("leads.csv"))?;
     let (t_file, t_line, t_id, t_person) = (
         truth.column("file")?,
         truth.column("line")?,
@@ -262,7 +262,7 @@ pub fn evaluate(dataset: &Path, out: &Path) -> Result<Quality, EvaluateError> {
         let next = intern.len() as u32;
         *intern.entry(s.to_string()).or_insert(next)
     };
-    let contacts = Table::read(&out.join("contacts.csv"))?;
+    let contacts = CsvFile::read(&out.join("contacts.csv"))?;
     let (c_id, c_person) = (
         contacts.column("contact_id")?,
         contacts.column("person_id")?,
