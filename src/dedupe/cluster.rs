@@ -10,7 +10,7 @@
 //! would join them.
 
 use crate::dedupe::compare::{self, EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel};
-use crate::dedupe::{strs, MatchRecord};
+use crate::dedupe::MatchRecord;
 
 /// A scored candidate pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,8 +26,8 @@ pub struct Edge {
 /// Whether two records name different people: different on every strong identifier, or
 /// two members of one household.
 pub fn conflict(a: &MatchRecord, b: &MatchRecord) -> bool {
-    let (first, last) = compare::names(&a.first, &a.last, &b.first, &b.last);
-    let email = compare::emails(&strs(&a.emails), &strs(&b.emails));
+    let (first, last) = compare::names_folded(&a.first, &a.last, &b.first, &b.last);
+    let email = compare::prepared_emails(&a.prepared_emails, &b.prepared_emails);
     if matches!(first, FirstNameLevel::Missing | FirstNameLevel::Initial) {
         // "J Lee" and "Jo Lee" with emails of their own, sharing only a second phone (the
         // home landline): as likely two of a household as one person.
@@ -48,7 +48,7 @@ pub fn conflict(a: &MatchRecord, b: &MatchRecord) -> bool {
         && matches!(email, EmailLevel::Different | EmailLevel::Missing);
     household
         || (email == EmailLevel::Different
-            && compare::phones(&strs(&a.phones), &strs(&b.phones)) == PhoneLevel::Different)
+            && compare::phones(&a.phones, &b.phones) == PhoneLevel::Different)
 }
 
 /// Cluster of every record: the smallest record index in its cluster.

@@ -156,30 +156,51 @@ fn domain_typo(a: &str, b: &str) -> bool {
 }
 
 /// The best (lowest) level over every pair of non-blank values; `missing` when a side has none.
-fn best_over_pairs<L: Copy + Ord>(
-    a: &[&str],
-    b: &[&str],
+fn best_over_pairs<L: Copy + Ord, S: AsRef<str>>(
+    a: &[S],
+    b: &[S],
     missing: L,
     pair: impl Fn(&str, &str) -> L,
 ) -> L {
     a.iter()
+        .map(AsRef::as_ref)
         .filter(|s| !s.is_empty())
-        .flat_map(|x| b.iter().filter(|s| !s.is_empty()).map(move |y| (x, y)))
+        .flat_map(|x| {
+            b.iter()
+                .map(AsRef::as_ref)
+                .filter(|s| !s.is_empty())
+                .map(move |y| (x, y))
+        })
         .map(|(x, y)| pair(x, y))
         .min()
         .unwrap_or(missing)
 }
 
 /// The best level over every pair of the two leads' phones.
-pub fn phones(a: &[&str], b: &[&str]) -> PhoneLevel {
+pub fn phones<S: AsRef<str>>(a: &[S], b: &[S]) -> PhoneLevel {
     best_over_pairs(a, b, PhoneLevel::Missing, phone_pair)
+}
+
+/// Whether two different numbers of one length differ in one digit or in two neighbouring
+/// digits swapped (optimal string alignment distance 1 between equal lengths), in one pass.
+fn one_digit_off(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) else {
+        return false;
+    };
+    let substituted = a[i + 1..] == b[i + 1..];
+    let swapped =
+        i + 1 < a.len() && a[i] == b[i + 1] && a[i + 1] == b[i] && a[i + 2..] == b[i + 2..];
+    substituted || swapped
 }
 
 fn phone_pair(a: &str, b: &str) -> PhoneLevel {
     if a == b {
         return PhoneLevel::Exact;
     }
-    if a.len() == b.len() && osa_distance(a, b) == 1 {
+    if one_digit_off(a.as_bytes(), b.as_bytes()) {
         return PhoneLevel::OneDigitOff;
     }
     let last7 = |s: &str| s.len() >= 7 && s.is_char_boundary(s.len() - 7);
@@ -189,39 +210,79 @@ fn phone_pair(a: &str, b: &str) -> PhoneLevel {
     PhoneLevel::Different
 }
 
-/// The best level over every pair of the two leads' emails.
-pub fn emails(a: &[&str], b: &[&str]) -> EmailLevel {
-    best_over_pairs(a, b, EmailLevel::Missing, email_pair)
+/// An email prepared once per record, so comparing pairs allocates nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreparedEmail {
+    /// The address as normalized.
+    pub address: String,
+    /// Its mailbox (see [`mailbox`]).
+    mailbox: String,
+    /// Where the mailbox's domain starts ('@' index, or the length when there is none).
+    at: usize,
+    /// The mailbox's local part without dots.
+    local_nodots: String,
+    /// The mailbox without ASCII digits.
+    letters: String,
 }
 
-fn email_pair(a: &str, b: &str) -> EmailLevel {
-    if a == b {
+impl PreparedEmail {
+    /// Prepares an address.
+    pub fn new(address: &str) -> PreparedEmail {
+        let mailbox = mailbox(address);
+        let at = mailbox.rfind('@').unwrap_or(mailbox.len());
+        PreparedEmail {
+            address: address.to_string(),
+            local_nodots: mailbox[..at].replace('.', ""),
+            letters: mailbox.chars().filter(|c| !c.is_ascii_digit()).collect(),
+            at,
+            mailbox,
+        }
+    }
+
+    fn local(&self) -> &str {
+        &self.mailbox[..self.at]
+    }
+
+    fn domain(&self) -> &str {
+        self.mailbox.get(self.at + 1..).unwrap_or("")
+    }
+}
+
+/// The best level over every pair of the two leads' emails.
+pub fn emails(a: &[&str], b: &[&str]) -> EmailLevel {
+    let prep = |v: &[&str]| -> Vec<PreparedEmail> {
+        v.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| PreparedEmail::new(s))
+            .collect()
+    };
+    prepared_emails(&prep(a), &prep(b))
+}
+
+/// [`emails`] on prepared addresses.
+pub fn prepared_emails(a: &[PreparedEmail], b: &[PreparedEmail]) -> EmailLevel {
+    a.iter()
+        .flat_map(|x| b.iter().map(move |y| email_pair(x, y)))
+        .min()
+        .unwrap_or(EmailLevel::Missing)
+}
+
+fn email_pair(a: &PreparedEmail, b: &PreparedEmail) -> EmailLevel {
+    if a.address == b.address {
         return EmailLevel::Exact;
     }
-    let (ma, mb) = (mailbox(a), mailbox(b));
-    if ma == mb {
+    if a.mailbox == b.mailbox {
         return EmailLevel::SameMailbox;
     }
-    let split = |m: &str| -> (String, String) {
-        m.rsplit_once('@')
-            .map(|(l, d)| (l.to_string(), d.to_string()))
-            .unwrap_or_else(|| (m.to_string(), String::new()))
-    };
-    let ((la, da), (lb, db)) = (split(&ma), split(&mb));
     // Dots are ignored here: a misspelt gmail.com loses the Gmail dot rule.
-    if la.replace('.', "") == lb.replace('.', "") && domain_typo(&da, &db) {
+    if a.local_nodots == b.local_nodots && domain_typo(a.domain(), b.domain()) {
         return EmailLevel::DomainTypo;
     }
     // Addresses that differ only in their digits are other accounts (ann.lee12, ann.lee85).
-    let letters = |m: &str| {
-        m.chars()
-            .filter(|c| !c.is_ascii_digit())
-            .collect::<String>()
-    };
-    if within_two_edits(&ma, &mb) && letters(&ma) != letters(&mb) {
+    if a.letters != b.letters && within_two_edits(&a.mailbox, &b.mailbox) {
         return EmailLevel::Edits;
     }
-    if la == lb {
+    if a.local() == b.local() {
         return EmailLevel::SameLocalPart;
     }
     EmailLevel::Different
@@ -286,9 +347,13 @@ pub fn names(
     b_first: &str,
     b_last: &str,
 ) -> (FirstNameLevel, LastNameLevel) {
-    let (af, al, bf, bl) = (fold(a_first), fold(a_last), fold(b_first), fold(b_last));
-    let first = first_name(&af, &bf);
-    let last = last_name(&al, &bl);
+    names_folded(&fold(a_first), &fold(a_last), &fold(b_first), &fold(b_last))
+}
+
+/// [`names`] on names already folded.
+pub fn names_folded(af: &str, al: &str, bf: &str, bl: &str) -> (FirstNameLevel, LastNameLevel) {
+    let first = first_name(af, bf);
+    let last = last_name(al, bl);
     let straight_agrees = matches!(
         first,
         FirstNameLevel::Exact | FirstNameLevel::Nickname | FirstNameLevel::Close
@@ -355,22 +420,48 @@ fn district(code: &str) -> &str {
     code
 }
 
+/// A record's place prepared once: postcode upper-cased and trimmed, the same without
+/// spaces, city folded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreparedPlace {
+    postcode: String,
+    compact: String,
+    city: String,
+}
+
+impl PreparedPlace {
+    /// Prepares a postcode and city as written.
+    pub fn new(postcode: &str, city: &str) -> PreparedPlace {
+        let postcode = postcode.trim().to_uppercase();
+        PreparedPlace {
+            compact: postcode.replace(' ', ""),
+            postcode,
+            city: fold(city),
+        }
+    }
+}
+
 /// Place level from postcodes and cities (as written).
 pub fn place(a_postcode: &str, a_city: &str, b_postcode: &str, b_city: &str) -> PlaceLevel {
-    let norm = |s: &str| s.trim().to_uppercase();
-    let (pa, pb) = (norm(a_postcode), norm(b_postcode));
-    if !pa.is_empty() && !pb.is_empty() {
-        if pa.replace(' ', "") == pb.replace(' ', "") {
+    prepared_place(
+        &PreparedPlace::new(a_postcode, a_city),
+        &PreparedPlace::new(b_postcode, b_city),
+    )
+}
+
+/// [`place`] on prepared places.
+pub fn prepared_place(a: &PreparedPlace, b: &PreparedPlace) -> PlaceLevel {
+    if !a.postcode.is_empty() && !b.postcode.is_empty() {
+        if a.compact == b.compact {
             return PlaceLevel::SamePostcode;
         }
-        if district(&pa) == district(&pb) {
+        if district(&a.postcode) == district(&b.postcode) {
             return PlaceLevel::SameDistrict;
         }
         return PlaceLevel::Different;
     }
-    let (ca, cb) = (fold(a_city), fold(b_city));
-    match (ca.is_empty(), cb.is_empty()) {
-        (false, false) if ca == cb => PlaceLevel::SameCity,
+    match (a.city.is_empty(), b.city.is_empty()) {
+        (false, false) if a.city == b.city => PlaceLevel::SameCity,
         (false, false) => PlaceLevel::Different,
         _ => PlaceLevel::Missing,
     }

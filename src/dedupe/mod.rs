@@ -54,6 +54,12 @@ pub struct MatchRecord {
     pub postcode: String,
     /// City as written.
     pub city: String,
+    /// Emails prepared for comparison (see [`MatchRecord::prepared`]).
+    pub prepared_emails: Vec<compare::PreparedEmail>,
+    /// Whether every email's local part is made of the name alone.
+    pub name_made_emails: bool,
+    /// Place prepared for comparison.
+    pub prepared_place: compare::PreparedPlace,
 }
 
 impl MatchRecord {
@@ -79,7 +85,27 @@ impl MatchRecord {
             ),
             postcode: lead.postcode.clone().unwrap_or_default(),
             city: lead.city.clone().unwrap_or_default(),
+            ..MatchRecord::default()
         }
+        .prepared()
+    }
+
+    /// Fills the prepared fields from the plain ones: done once per record so that
+    /// comparing a pair allocates nothing.
+    pub fn prepared(mut self) -> MatchRecord {
+        self.prepared_emails = self
+            .emails
+            .iter()
+            .filter(|e| !e.is_empty())
+            .map(|e| compare::PreparedEmail::new(e))
+            .collect();
+        self.name_made_emails = !self.prepared_emails.is_empty()
+            && self
+                .emails
+                .iter()
+                .all(|e| compare::local_is_name(e, &self.first, &self.last));
+        self.prepared_place = compare::PreparedPlace::new(&self.postcode, &self.city);
+        self
     }
 }
 
@@ -96,6 +122,7 @@ impl MatchRecord {
             phones: one(phone),
             ..MatchRecord::default()
         }
+        .prepared()
     }
 }
 
@@ -114,36 +141,27 @@ pub struct Levels {
     pub place: compare::PlaceLevel,
 }
 
-pub(crate) fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 impl Levels {
-    /// Compares two records field by field.
+    /// Compares two records field by field (their prepared fields).
     pub fn of(a: &MatchRecord, b: &MatchRecord) -> Levels {
-        let (first, last) = compare::names(&a.first, &a.last, &b.first, &b.last);
-        let (ea, eb) = (strs(&a.emails), strs(&b.emails));
-        let mut email = compare::emails(&ea, &eb);
+        let (first, last) = compare::names_folded(&a.first, &a.last, &b.first, &b.last);
+        let mut email = compare::prepared_emails(&a.prepared_emails, &b.prepared_emails);
         if matches!(
             email,
             compare::EmailLevel::SameLocalPart | compare::EmailLevel::Edits
-        ) && ea
-            .iter()
-            .all(|e| compare::local_is_name(e, &a.first, &a.last))
-            && eb
-                .iter()
-                .all(|e| compare::local_is_name(e, &b.first, &b.last))
+        ) && a.name_made_emails
+            && b.name_made_emails
         {
             // ann.lee@gmail.com and ann.lee@yahoo.com, maria.silva@ and mariana.silva@: the
             // names were compared already; addresses made of them add nothing.
             email = compare::EmailLevel::Different;
         }
         Levels {
-            phone: compare::phones(&strs(&a.phones), &strs(&b.phones)),
+            phone: compare::phones(&a.phones, &b.phones),
             email,
             first,
             last,
-            place: compare::place(&a.postcode, &a.city, &b.postcode, &b.city),
+            place: compare::prepared_place(&a.prepared_place, &b.prepared_place),
         }
     }
 

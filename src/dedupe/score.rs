@@ -315,19 +315,14 @@ const MIN_PAIRS_PER_SESSION: usize = 200;
 pub fn estimate(levels: &[Levels], records: usize, start: &Model, max_iterations: usize) -> Model {
     let all_pairs = (records as f64) * (records as f64 - 1.0) / 2.0;
     if levels.len() < MIN_PAIRS_FOR_EM {
-        let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
-        return em_prior(&idx, start, all_pairs, max_iterations);
+        return em_prior(&patterns(levels.iter()), start, all_pairs, max_iterations);
     }
     let mut sum = zeroed();
     let mut sessions = [0usize; 5];
     let mut iterations = 0;
     for session in &SESSIONS {
-        let idx: Vec<[usize; 5]> = levels
-            .iter()
-            .filter(|l| (session.select)(l))
-            .map(Levels::indices)
-            .collect();
-        if idx.len() < MIN_PAIRS_PER_SESSION {
+        let idx = patterns(levels.iter().filter(|l| (session.select)(l)));
+        if pair_count(&idx) < MIN_PAIRS_PER_SESSION as f64 {
             continue;
         }
         let mut seed = start.clone();
@@ -348,15 +343,33 @@ pub fn estimate(levels: &[Levels], records: usize, start: &Model, max_iterations
         }
     }
     model.lambda = start.lambda;
-    let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
-    let fitted = em_prior(&idx, &model, all_pairs, max_iterations);
+    let fitted = em_prior(&patterns(levels.iter()), &model, all_pairs, max_iterations);
     model.lambda = fitted.lambda;
     model.iterations = iterations + fitted.iterations;
     model
 }
 
+/// Level patterns (indices in comparator order) and how many pairs reached each, sorted by
+/// pattern. EM works on these: a few thousand patterns at most, however many pairs.
+type Patterns = Vec<([usize; 5], f64)>;
+
+fn patterns<'a>(levels: impl Iterator<Item = &'a Levels>) -> Patterns {
+    let mut counts: HashMap<[usize; 5], u64> = HashMap::new();
+    for l in levels {
+        *counts.entry(l.indices()).or_default() += 1;
+    }
+    let mut out: Patterns = counts.into_iter().map(|(i, n)| (i, n as f64)).collect();
+    out.sort_by_key(|a| a.0);
+    out
+}
+
+fn pair_count(idx: &[([usize; 5], f64)]) -> f64 {
+    idx.iter().map(|(_, n)| n).sum()
+}
+
 /// EM on the comparators in `active` (the others count as missing): m and the prior.
-fn em(idx: &[[usize; 5]], start: &Model, active: [bool; 5], max_iterations: usize) -> Model {
+fn em(idx: &[([usize; 5], f64)], start: &Model, active: [bool; 5], max_iterations: usize) -> Model {
+    let pairs = pair_count(idx);
     let mut model = start.clone();
     let masked = |i: &[usize; 5]| -> [usize; 5] {
         let mut out = *i;
@@ -370,9 +383,9 @@ fn em(idx: &[[usize; 5]], start: &Model, active: [bool; 5], max_iterations: usiz
     for it in 1..=max_iterations {
         let (counts, total) = {
             let m = &model;
-            let sums = chunked_sum(idx, |i, c| {
+            let sums = chunked_sum(idx, |(i, n), c| {
                 let i = masked(i);
-                let p = posterior(m, &i);
+                let p = n * posterior(m, &i);
                 for (k, &level) in i.iter().enumerate() {
                     if level != 0 {
                         c[k][level] += p;
@@ -384,7 +397,7 @@ fn em(idx: &[[usize; 5]], start: &Model, active: [bool; 5], max_iterations: usiz
             let total = sums[0][0];
             (sums, total)
         };
-        let lambda = (total / idx.len() as f64).clamp(1e-4, 1.0 - 1e-4);
+        let lambda = (total / pairs).clamp(1e-4, 1.0 - 1e-4);
         // Smoothed towards the shipped m, so a level the matches here never reached (a
         // move to another postcode) gets a small m, not a weight of minus infinity.
         let mut counts = counts;
@@ -415,14 +428,19 @@ fn em(idx: &[[usize; 5]], start: &Model, active: [bool; 5], max_iterations: usiz
 
 /// EM on the prior alone, m and u fixed, over `all_pairs` pairs of which `idx` are the
 /// candidates (the rest count as non-matches).
-fn em_prior(idx: &[[usize; 5]], start: &Model, all_pairs: f64, max_iterations: usize) -> Model {
+fn em_prior(
+    idx: &[([usize; 5], f64)],
+    start: &Model,
+    all_pairs: f64,
+    max_iterations: usize,
+) -> Model {
     let mut model = start.clone();
     if idx.is_empty() || all_pairs < 1.0 {
         return model;
     }
     for it in 1..=max_iterations {
         let m = &model;
-        let sums = chunked_sum(idx, |i, c| c[0][0] += posterior(m, i));
+        let sums = chunked_sum(idx, |(i, n), c| c[0][0] += n * posterior(m, i));
         // At least one match expected: data without any would otherwise drive the prior
         // to nothing, and the next run's real match with it.
         let lambda = (sums[0][0] / all_pairs).clamp(1.0 / all_pairs, 0.5);
@@ -499,8 +517,7 @@ mod tests {
 
     /// EM on every comparator at once, the mechanism each training session runs.
     fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Model {
-        let idx: Vec<[usize; 5]> = levels.iter().map(Levels::indices).collect();
-        em(&idx, start, [true; 5], max_iterations)
+        em(&patterns(levels.iter()), start, [true; 5], max_iterations)
     }
     use crate::dedupe::compare::*;
 

@@ -329,20 +329,25 @@ pub fn run(
     observer.start("write", 0);
     let names: Vec<String> = pipeline.sources.iter().map(|s| s.name.clone()).collect();
     let dir = staged.path();
-    let (parquet, csv) = rayon::join(
-        || datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names),
-        || datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names),
-    );
-    parquet?;
-    csv?;
-    datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)?;
+    // Every file is independent: write them side by side, the biggest (matches, leads)
+    // first so they start at once.
     let contacts = contacts::contacts_table(&linkage.contacts);
-    contacts.write_parquet(&dir.join("contacts.parquet"))?;
-    contacts.write_csv(&dir.join("contacts.csv"))?;
-    contacts::matches_table(&leads, &linkage.pairs, &linkage.model)
-        .write_parquet(&dir.join("matches.parquet"))?;
+    let matches = contacts::matches_table(&leads, &linkage.pairs, &linkage.model);
     let review = contacts::review_table(&leads, &linkage.pairs);
-    review.write_csv(&dir.join("review.csv"))?;
+    let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
+        Box::new(|| matches.write_parquet(&dir.join("matches.parquet"))),
+        Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names)),
+        Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names)),
+        Box::new(|| contacts.write_parquet(&dir.join("contacts.parquet"))),
+        Box::new(|| contacts.write_csv(&dir.join("contacts.csv"))),
+        Box::new(|| review.write_csv(&dir.join("review.csv"))),
+        Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)),
+    ];
+    let results: Vec<Result<(), WriteError>> = writes.par_iter().map(|w| w()).collect();
+    drop(writes);
+    results
+        .into_iter()
+        .collect::<Result<Vec<()>, WriteError>>()?;
     timings.write = ms(t);
     timings.total = ms(started);
 
