@@ -63,6 +63,7 @@ pub struct Roster {
     aliases: HashMap<(System, String), String>,
     emails: HashMap<String, String>,
     names: HashMap<String, String>,
+    first_alias: HashMap<(String, System), String>,
 }
 
 const SYSTEM_COLUMNS: [(System, &str); 5] = [
@@ -157,6 +158,10 @@ impl Roster {
                     continue;
                 };
                 for alias in cell.split('|').map(str::trim).filter(|a| !a.is_empty()) {
+                    roster
+                        .first_alias
+                        .entry((id.clone(), system))
+                        .or_insert_with(|| alias.to_string());
                     if let Some(other) = roster.aliases.insert((system, key(alias)), id.clone()) {
                         if other != id {
                             return Err(invalid(
@@ -197,6 +202,19 @@ impl Roster {
             return AgentMatch::Known(id.clone());
         }
         AgentMatch::Unknown(format!("{system}:{alias}"))
+    }
+
+    /// How `system` names an agent: the first alias the roster lists for it. An agent the
+    /// roster does not know (`system:alias`) keeps its alias in its own system.
+    pub fn alias(&self, agent_id: &str, system: System) -> Option<String> {
+        if let Some(alias) = self.first_alias.get(&(agent_id.to_string(), system)) {
+            return Some(alias.clone());
+        }
+        agent_id
+            .strip_prefix(system.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_string)
     }
 
     /// A roster agent by email or name (Real Geeks' deprecated `agent_email`/`agent_name`).
@@ -253,6 +271,19 @@ mod tests {
             r.by_email_or_name(None, Some("dana reyes")),
             Some("a-0001".into())
         );
+    }
+
+    #[test]
+    fn agents_are_named_in_each_system() {
+        let r = Roster::parse(ROSTER, "agents.csv").unwrap();
+        assert_eq!(r.alias("a-0002", System::Leadpro).as_deref(), Some("1214"));
+        assert_eq!(r.alias("a-0001", System::Epixel).as_deref(), Some("dreyes"));
+        assert_eq!(r.alias("a-0002", System::Maxwork), None);
+        assert_eq!(
+            Roster::none().alias("maxwork:4411", System::Maxwork).as_deref(),
+            Some("4411")
+        );
+        assert_eq!(Roster::none().alias("maxwork:4411", System::Epixel), None);
     }
 
     #[test]

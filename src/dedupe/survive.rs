@@ -57,6 +57,13 @@ pub struct Contact {
     pub created_at: Option<DateTime<Utc>>,
     /// Latest update.
     pub updated_at: Option<DateTime<Utc>>,
+    /// The most recent lead's message.
+    pub message: Option<String>,
+    /// The listing the most recent lead that names one asked about.
+    pub listing_ref: Option<String>,
+    /// Every member's extra fields (the most recent lead's value per key); not written to
+    /// the contact tables, kept for the targets' payloads.
+    pub custom: BTreeMap<String, String>,
     /// Field → lead key it came from.
     pub provenance: BTreeMap<String, String>,
 }
@@ -174,6 +181,21 @@ pub fn golden(
     if let Some(l) = ordered.iter().find(|l| l.marketing_source.is_some()) {
         c.marketing_source = l.marketing_source.clone();
         prov.insert("marketing_source".into(), l.lead_key.clone());
+    }
+    if let Some(l) = ordered.iter().find(|l| l.message.is_some()) {
+        c.message = l.message.clone();
+        prov.insert("message".into(), l.lead_key.clone());
+    }
+    if let Some(l) = ordered.iter().find(|l| l.listing_ref.is_some()) {
+        c.listing_ref = l.listing_ref.clone();
+        prov.insert("listing_ref".into(), l.lead_key.clone());
+    }
+    for l in ordered.iter().rev() {
+        for (k, v) in &l.custom {
+            if k != "folded_from" {
+                c.custom.insert(k.clone(), v.clone());
+            }
+        }
     }
     // The address fields travel together, from the most recent lead that has any.
     if let Some(l) = ordered

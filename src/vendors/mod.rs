@@ -12,6 +12,7 @@ pub mod leadpro;
 pub mod maxwork;
 pub mod peakidx;
 pub mod realgeeks;
+pub mod write;
 
 use std::collections::BTreeMap;
 

@@ -21,6 +21,8 @@
 //! kind when its value says so. PeakIDX has no status: its leads come from the new-leads
 //! feed, so status is `new`.
 
+pub mod write;
+
 use std::collections::BTreeMap;
 
 use crate::extract::Record;

@@ -22,6 +22,8 @@
 //! words map through our common vocabulary (`new`, `contacted`, …) and anything else is
 //! `unknown` with the text kept in `status_raw`.
 
+pub mod write;
+
 use serde_json::{Map, Value};
 
 use crate::extract::Record;

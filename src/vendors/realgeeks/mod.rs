@@ -18,6 +18,8 @@
 //! (text in `status_raw`). Without a status, `urgency` `Contacted` → contacted and
 //! `Not Contacted` → new.
 
+pub mod write;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};

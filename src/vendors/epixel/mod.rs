@@ -24,6 +24,8 @@
 //!
 //! Epixel leads carry no type: kind is `unknown`.
 
+pub mod write;
+
 use serde_json::Value;
 
 use crate::extract::Record;

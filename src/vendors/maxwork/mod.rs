@@ -13,6 +13,8 @@
 //! rental is a renter, a seller of one a landlord. Maxwork does not document the numeric
 //! ids of these fields, so numbers are kept in `kind_raw` and the kind is `unknown`.
 
+pub mod write;
+
 use crate::extract::Record;
 use crate::lead::{Kind, Lead, Quality, Status, System};
 use crate::reject::Reject;
