@@ -280,7 +280,9 @@ mod tests {
         assert_eq!(r.alias("a-0001", System::Epixel).as_deref(), Some("dreyes"));
         assert_eq!(r.alias("a-0002", System::Maxwork), None);
         assert_eq!(
-            Roster::none().alias("maxwork:4411", System::Maxwork).as_deref(),
+            Roster::none()
+                .alias("maxwork:4411", System::Maxwork)
+                .as_deref(),
             Some("4411")
         );
         assert_eq!(Roster::none().alias("maxwork:4411", System::Epixel), None);

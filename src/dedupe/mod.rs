@@ -10,6 +10,7 @@
 pub mod block;
 pub mod cluster;
 pub mod compare;
+pub mod existing;
 pub mod nicknames;
 pub mod score;
 pub mod survive;

@@ -3,5 +3,6 @@
 
 pub mod contacts;
 pub mod datasets;
+pub mod payloads;
 pub mod publish;
 pub mod table;

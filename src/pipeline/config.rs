@@ -63,6 +63,41 @@ pub struct PipelineFile {
     /// How leads become contacts.
     #[serde(rename = "match", default)]
     pub matching: MatchConfig,
+    /// Systems to write create/update payloads for.
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
+}
+
+/// `[[targets]]`: a system to write payloads for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// The target system (`peakidx`, `leadpro`, `realgeeks`, `epixel`, `maxwork`).
+    pub system: System,
+    /// The target's current export (a file or glob, read with that system's adapter):
+    /// contacts it already holds are updates, the others creates. None: all creates.
+    pub existing: Option<String>,
+    /// How phones are written: numbers of this country in its national form (default:
+    /// the system's country; required for Epixel).
+    pub region: Option<String>,
+    /// IANA zone of the target's local times (PeakIDX `lead_created_datetime`; also how
+    /// the existing export's naive timestamps are read).
+    pub timezone: Option<String>,
+    /// Agent of existing records that name none (a PeakIDX export is one site's).
+    pub agent: Option<String>,
+    /// Container format of `existing` where the file name does not tell.
+    pub format: Option<Format>,
+    /// Real Geeks: the site the leads go to (`/sites/{site_uuid}/leads`).
+    pub site_uuid: Option<String>,
+    /// Real Geeks `source` of created leads (default `leadrecon`); Epixel: the source sent
+    /// when a contact has none of the install's.
+    pub source: Option<String>,
+    /// Epixel: the install's status choices (default: the documented six).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Epixel: the install's source choices (default: none known, `source` not sent).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// `[match]`: how leads become contacts.
@@ -152,6 +187,32 @@ pub struct Pipeline {
     pub roster: Option<PathBuf>,
     /// Matching settings.
     pub matching: MatchConfig,
+    /// Payload targets, in file order.
+    pub targets: Vec<Target>,
+}
+
+/// A checked target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The system.
+    pub system: System,
+    /// How phones are written.
+    pub region: Id,
+    /// Its code (`PT`).
+    pub region_code: String,
+    /// Zone of local times.
+    pub timezone: Option<Tz>,
+    /// The existing export, read as a source named `target-<system>` (indexes follow the
+    /// pipeline's sources, in target order).
+    pub existing: Option<Source>,
+    /// Real Geeks site.
+    pub site_uuid: Option<String>,
+    /// Source name for creates.
+    pub source: Option<String>,
+    /// Epixel statuses.
+    pub statuses: Vec<String>,
+    /// Epixel sources.
+    pub sources: Vec<String>,
 }
 
 /// A checked source.
@@ -240,7 +301,33 @@ impl Source {
     }
 }
 
+impl Target {
+    /// What the target's payload writer needs to know.
+    pub fn write_context<'a>(
+        &'a self,
+        roster: &'a Roster,
+    ) -> crate::vendors::write::WriteContext<'a> {
+        crate::vendors::write::WriteContext {
+            system: self.system,
+            region: self.region,
+            timezone: self.timezone,
+            site_uuid: self.site_uuid.as_deref(),
+            source: self.source.as_deref(),
+            statuses: &self.statuses,
+            sources: &self.sources,
+            roster,
+        }
+    }
+}
+
 impl Pipeline {
+    /// Every input: the sources, then the targets' existing exports.
+    pub fn inputs(&self) -> impl Iterator<Item = &Source> {
+        self.sources
+            .iter()
+            .chain(self.targets.iter().filter_map(|t| t.existing.as_ref()))
+    }
+
     /// Reads and checks a pipeline file (not the inputs).
     pub fn load(file: &Path) -> Result<Pipeline, ConfigError> {
         let display = file.display().to_string();
@@ -386,6 +473,86 @@ impl Pipeline {
                 columns,
             });
         }
+        let mut targets: Vec<Target> = Vec::with_capacity(raw.targets.len());
+        for (t_index, t) in raw.targets.iter().enumerate() {
+            let at = format!("[[targets]] #{} ({})", t_index + 1, t.system);
+            if t.system == System::Csv {
+                return Err(invalid(format!(
+                    "{at}: a generic CSV has no API to send payloads to; targets are peakidx, leadpro, realgeeks, epixel, maxwork"
+                )));
+            }
+            if let Some(prev) = targets.iter().position(|o| o.system == t.system) {
+                return Err(invalid(format!(
+                    "{at}: {} is already the target of [[targets]] #{}: payloads/{} holds one target",
+                    t.system,
+                    prev + 1,
+                    t.system
+                )));
+            }
+            let region_code = match t.region.as_deref().or(vendor_region(t.system)) {
+                Some(r) => match r.trim().to_ascii_uppercase() {
+                    u if u == "UK" => "GB".to_string(),
+                    u => u,
+                },
+                None => {
+                    return Err(invalid(format!(
+                        "{at}: set `region` (e.g. \"PT\"): how {} phones are written",
+                        t.system
+                    )))
+                }
+            };
+            let region = parse_region(&region_code).ok_or_else(|| {
+                invalid(format!(
+                    "{at}: region `{region_code}` is not an ISO 3166 country code"
+                ))
+            })?;
+            let timezone = match &t.timezone {
+                Some(tz) => Some(tz.parse::<Tz>().map_err(|_| {
+                    invalid(format!("{at}: timezone `{tz}` is not an IANA zone name"))
+                })?),
+                None => country_zone(&region_code),
+            };
+            if t.system == System::Peakidx && timezone.is_none() {
+                return Err(invalid(format!(
+                    "{at}: set `timezone` (e.g. \"America/Chicago\"): PeakIDX writes the site's local time without a zone"
+                )));
+            }
+            let site_uuid = t.site_uuid.clone().filter(|s| !s.trim().is_empty());
+            if t.system == System::Realgeeks && site_uuid.is_none() {
+                return Err(invalid(format!(
+                    "{at}: set `site_uuid`: Real Geeks leads are created under a site (/sites/{{site_uuid}}/leads)"
+                )));
+            }
+            let existing = t.existing.as_ref().map(|path| Source {
+                index: sources.len() + targets.iter().filter(|o| o.existing.is_some()).count(),
+                name: format!("target-{}", t.system),
+                system: t.system,
+                path: path.clone(),
+                pattern: base.join(path),
+                region,
+                date_order: if region_code == "US" {
+                    DateOrder::MonthFirst
+                } else {
+                    DateOrder::DayFirst
+                },
+                region_code: region_code.clone(),
+                timezone,
+                agent: t.agent.clone().filter(|a| !a.trim().is_empty()),
+                format: t.format,
+                columns: BTreeMap::new(),
+            });
+            targets.push(Target {
+                system: t.system,
+                region,
+                region_code,
+                timezone,
+                existing,
+                site_uuid,
+                source: t.source.clone().filter(|s| !s.trim().is_empty()),
+                statuses: t.statuses.clone(),
+                sources: t.sources.clone(),
+            });
+        }
         let name = raw.pipeline.name.trim().to_string();
         Ok(Pipeline {
             file: file.to_path_buf(),
@@ -403,6 +570,7 @@ impl Pipeline {
             sources,
             roster: raw.agents.and_then(|a| a.roster).map(|r| base.join(r)),
             matching: raw.matching,
+            targets,
         })
     }
 

@@ -31,6 +31,8 @@ pub struct Manifest {
     pub outputs: BTreeMap<String, usize>,
     /// Dedupe: contacts, pairs by decision, the model.
     pub matching: Matching,
+    /// Per target system: its existing export as read, and the payloads planned.
+    pub targets: Vec<TargetReport>,
     /// Things a person should know (encoding fallbacks, empty files).
     pub warnings: Vec<String>,
     /// Wall time per stage, in milliseconds.
@@ -107,6 +109,8 @@ pub struct Timings {
     pub fold: u64,
     /// Leads → contacts.
     pub dedupe: u64,
+    /// Contacts → each target's creates and updates.
+    pub payloads: u64,
     /// Writing outputs.
     pub write: u64,
     /// The whole run.
@@ -132,4 +136,16 @@ pub struct Matching {
     pub em_iterations: usize,
     /// Match weight of every comparator level: comparator → level → log2(m/u).
     pub weights: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// One target's payloads.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    /// The target system.
+    pub system: String,
+    /// Its existing export: files and counts (read = loaded + rejected; `leads` records).
+    pub existing: Option<SourceCounts>,
+    /// Creates, updates, unchanged, invalid, skipped.
+    #[serde(flatten)]
+    pub payloads: crate::load::payloads::PayloadCounts,
 }

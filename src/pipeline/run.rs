@@ -14,19 +14,24 @@ use rayon::prelude::*;
 use crate::agents::{Roster, RosterError};
 use crate::dedupe::compare::{EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel, PlaceLevel};
 use crate::dedupe::score::COMPARATORS;
+use crate::dedupe::survive::{self, Contact};
 use crate::dedupe::{self, Linkage, Scope};
 use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
 use crate::lead::{Lead, System};
 use crate::load::contacts;
 use crate::load::datasets::{self, WriteError};
+use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::normalize;
-use crate::pipeline::config::{ConfigError, Pipeline, Source};
-use crate::pipeline::manifest::{Counts, FileInfo, Manifest, Matching, SourceCounts, Timings};
+use crate::pipeline::config::{ConfigError, Pipeline, Source, Target};
+use crate::pipeline::manifest::{
+    Counts, FileInfo, Manifest, Matching, SourceCounts, TargetReport, Timings,
+};
 use crate::progress::Observer;
 use crate::reject::Reject;
 use crate::vendors;
+use crate::vendors::write;
 
 /// Errors that stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -116,13 +121,17 @@ fn prepare(pipeline: &Pipeline) -> Result<Prepared, RunError> {
         None => Roster::none(),
     };
     let mut files = Vec::with_capacity(pipeline.sources.len());
-    for source in &pipeline.sources {
+    for source in pipeline.inputs() {
         if let (Some(agent), true) = (&source.agent, roster.is_loaded()) {
             roster
                 .check_source_agent(source.system, agent)
                 .map_err(|m| ConfigError::Invalid {
                     path: pipeline.file.display().to_string(),
-                    message: format!("[[sources]] #{} ({}): {m}", source.index + 1, source.name),
+                    message: if source.index < pipeline.sources.len() {
+                        format!("[[sources]] #{} ({}): {m}", source.index + 1, source.name)
+                    } else {
+                        format!("[[targets]] ({}): {m}", source.system)
+                    },
                 })?;
         }
         files.push(extract::resolve(&source.pattern).map_err(|e| match e {
@@ -193,7 +202,7 @@ pub fn validate(pipeline: &Pipeline) -> Result<Validation, RunError> {
         sources: Vec::new(),
         warnings: Vec::new(),
     };
-    for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
+    for (source, paths) in pipeline.inputs().zip(&prep.files) {
         let mut files = Vec::new();
         for path in paths {
             let (file, names) = load_file(pipeline, source, path)?;
@@ -231,7 +240,12 @@ pub fn run(
     let mut warnings: Vec<String> = Vec::new();
     let total_files: usize = prep.files.iter().map(Vec::len).sum();
     observer.start("read", total_files as u64);
-    for (source, paths) in pipeline.sources.iter().zip(&prep.files) {
+    let n_sources = pipeline.sources.len();
+    let mut existing: Vec<Vec<Lead>> = Vec::new();
+    let mut existing_counts: Vec<SourceCounts> = Vec::new();
+    for (source, paths) in pipeline.inputs().zip(&prep.files) {
+        let is_target = source.index >= n_sources;
+        let mut source_leads: Vec<Lead> = Vec::new();
         let ctx = source.context(&prep.roster);
         let nctx = source.normalize_context();
         // Real Geeks deliveries replay across files; other systems' files stand alone.
@@ -284,17 +298,24 @@ pub fn run(
                 .par_iter_mut()
                 .for_each(|lead| normalize::lead(lead, &nctx));
             timings.normalize += ms(t);
-            leads.extend(batch_leads);
+            source_leads.extend(batch_leads);
             observer.advance(batch.len() as u64);
         }
         counts.loaded = counts.read - counts.rejected;
-        sources.push(SourceCounts {
+        let report = SourceCounts {
             name: source.name.clone(),
             system: source.system.to_string(),
             path: source.path.clone(),
             files: infos,
             counts,
-        });
+        };
+        if is_target {
+            existing.push(source_leads);
+            existing_counts.push(report);
+        } else {
+            leads.extend(source_leads);
+            sources.push(report);
+        }
     }
     observer.finish();
 
@@ -326,8 +347,13 @@ pub fn run(
     timings.dedupe = ms(t);
 
     let t = Instant::now();
+    observer.start("payloads", 0);
+    let planned = plan_targets(pipeline, &prep.roster, &linkage, existing, existing_counts);
+    timings.payloads = ms(t);
+
+    let t = Instant::now();
     observer.start("write", 0);
-    let names: Vec<String> = pipeline.sources.iter().map(|s| s.name.clone()).collect();
+    let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
     let dir = staged.path();
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
@@ -348,17 +374,119 @@ pub fn run(
     results
         .into_iter()
         .collect::<Result<Vec<()>, WriteError>>()?;
+    let mut targets = Vec::with_capacity(planned.len());
+    for (target, report, plans) in planned {
+        let payloads = payloads::write(
+            &dir.join("payloads").join(target.system.as_str()),
+            target.system,
+            &plans,
+        )?;
+        targets.push(TargetReport {
+            system: target.system.to_string(),
+            existing: report,
+            payloads,
+        });
+    }
     timings.write = ms(t);
     timings.total = ms(started);
 
     let manifest = build_manifest(
-        pipeline, sources, &leads, &rejects, &linkage, warnings, timings,
+        pipeline,
+        sources,
+        &leads,
+        &rejects,
+        &linkage,
+        Reports {
+            targets,
+            warnings,
+            timings,
+        },
     );
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
     datasets::write_text(&dir.join("manifest.json"), &json)?;
     publish::publish(staged, &output)?;
     observer.finish();
     Ok(Outcome { manifest, output })
+}
+
+/// Each target's plans: its existing export folded and matched to the contacts, then a
+/// create, update, no-op or skip per contact (in contact-id order).
+fn plan_targets<'p>(
+    pipeline: &'p Pipeline,
+    roster: &Roster,
+    linkage: &Linkage,
+    existing: Vec<Vec<Lead>>,
+    existing_counts: Vec<SourceCounts>,
+) -> Vec<(&'p Target, Option<SourceCounts>, Vec<Planned>)> {
+    let mut existing = existing.into_iter().zip(existing_counts);
+    let mut out = Vec::with_capacity(pipeline.targets.len());
+    for target in &pipeline.targets {
+        let (records, report) = match (
+            &target.existing,
+            target.existing.as_ref().and_then(|_| existing.next()),
+        ) {
+            (Some(_), Some((records, mut report))) => {
+                let (mut records, folded) = fold::fold(records);
+                report.counts.folded += folded.iter().filter(|f| **f).count();
+                report.counts.leads = records.len();
+                records.par_sort_unstable_by(|a, b| a.lead_key.cmp(&b.lead_key));
+                (records, Some(report))
+            }
+            _ => (Vec::new(), None),
+        };
+        let by_key: std::collections::HashMap<&str, usize> = records
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.lead_key.as_str(), i))
+            .collect();
+        let direct: Vec<(usize, usize)> = linkage
+            .contacts
+            .iter()
+            .enumerate()
+            .filter_map(|(c, contact)| {
+                contact
+                    .lead_keys
+                    .iter()
+                    .find_map(|k| by_key.get(k.as_str()).map(|&r| (c, r)))
+            })
+            .collect();
+        let found = dedupe::existing::find(
+            &linkage.contacts,
+            &records,
+            &direct,
+            &linkage.model,
+            &pipeline.matching,
+        );
+        let current: Vec<Contact> = records
+            .par_iter()
+            .map(|l| {
+                survive::golden(
+                    &[l],
+                    &pipeline.matching.system_priority,
+                    l.lead_key.clone(),
+                    String::new(),
+                )
+            })
+            .collect();
+        let ctx = target.write_context(roster);
+        let plans: Vec<Planned> = linkage
+            .contacts
+            .par_iter()
+            .zip(found)
+            .map(|(contact, found)| {
+                let target_id = found.and_then(|f| records[f.record].source.source_id.clone());
+                let existing =
+                    found.map(|f| (target_id.as_deref().unwrap_or(""), &current[f.record]));
+                Planned {
+                    contact_id: contact.contact_id.clone(),
+                    plan: write::plan(contact, existing, &ctx),
+                    target_id,
+                }
+            })
+            .collect();
+        out.push((target, report, plans));
+    }
+    out
 }
 
 fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
@@ -411,15 +539,26 @@ fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
     }
 }
 
+/// What the manifest reports beside the data: payload targets, warnings, timings.
+struct Reports {
+    targets: Vec<TargetReport>,
+    warnings: Vec<String>,
+    timings: Timings,
+}
+
 fn build_manifest(
     pipeline: &Pipeline,
     sources: Vec<SourceCounts>,
     leads: &[Lead],
     rejects: &[Reject],
     linkage: &Linkage,
-    warnings: Vec<String>,
-    timings: Timings,
+    reports: Reports,
 ) -> Manifest {
+    let Reports {
+        targets,
+        warnings,
+        timings,
+    } = reports;
     let mut totals = Counts::default();
     for s in &sources {
         totals.add(&s.counts);
@@ -438,7 +577,7 @@ fn build_manifest(
     }
     let matching = matching_summary(pipeline, linkage);
     let review = matching.decisions.get("review").copied().unwrap_or(0);
-    let outputs = BTreeMap::from([
+    let mut outputs = BTreeMap::from([
         ("leads.csv".to_string(), leads.len()),
         ("leads.parquet".to_string(), leads.len()),
         ("rejects.csv".to_string(), rejects.len()),
@@ -447,6 +586,17 @@ fn build_manifest(
         ("matches.parquet".to_string(), linkage.pairs.len()),
         ("review.csv".to_string(), review),
     ]);
+    for t in &targets {
+        let p = &t.payloads;
+        for (file, n) in [
+            ("create", p.creates),
+            ("update", p.updates),
+            ("invalid", p.invalid),
+            ("skipped", p.skipped),
+        ] {
+            outputs.insert(format!("payloads/{}/{file}.jsonl", t.system), n);
+        }
+    }
     Manifest {
         leadrecon_version: env!("CARGO_PKG_VERSION"),
         pipeline: pipeline.name.clone(),
@@ -462,6 +612,7 @@ fn build_manifest(
         quality_flags,
         outputs,
         matching,
+        targets,
         warnings,
         timings_ms: timings,
     }

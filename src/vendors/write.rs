@@ -92,13 +92,15 @@ impl Draft {
     /// Sets a text field ("" when `value` is none or blank).
     pub fn text(&mut self, field: &str, value: Option<&str>) {
         let v = value.map(str::trim).unwrap_or("");
-        self.body.insert(field.to_string(), Value::String(v.to_string()));
+        self.body
+            .insert(field.to_string(), Value::String(v.to_string()));
     }
 
     /// Sets a text field only when `value` has something.
     pub fn text_if(&mut self, field: &str, value: Option<&str>) {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            self.body.insert(field.to_string(), Value::String(v.to_string()));
+            self.body
+                .insert(field.to_string(), Value::String(v.to_string()));
         }
     }
 
@@ -115,7 +117,8 @@ impl Draft {
             });
             self.body.insert(field.to_string(), Value::String(cut));
         } else {
-            self.body.insert(field.to_string(), Value::String(v.to_string()));
+            self.body
+                .insert(field.to_string(), Value::String(v.to_string()));
         }
     }
 
@@ -259,7 +262,10 @@ impl WriteContext<'_> {
             if self.roster.is_loaded() {
                 format!("agent `{agent}` has no {} alias in the roster", self.system)
             } else {
-                format!("no roster: agent `{agent}` cannot be named in {}", self.system)
+                format!(
+                    "no roster: agent `{agent}` cannot be named in {}",
+                    self.system
+                )
             }
         })
     }
@@ -285,11 +291,7 @@ pub enum Plan {
 
 /// Plans one contact: a create when `existing` is none, else an update of the target's
 /// record (`target_id`, its current fields as a contact) carrying what changed.
-pub fn plan(
-    contact: &Contact,
-    existing: Option<(&str, &Contact)>,
-    ctx: &WriteContext<'_>,
-) -> Plan {
+pub fn plan(contact: &Contact, existing: Option<(&str, &Contact)>, ctx: &WriteContext<'_>) -> Plan {
     use crate::vendors::{epixel, leadpro, maxwork, peakidx, realgeeks};
     let draft = |c: &Contact| -> Result<Draft, String> {
         match ctx.system {
@@ -322,9 +324,7 @@ pub fn plan(
             let update = match ctx.system {
                 System::Peakidx => peakidx::write::update(&desired, &current, target_id, ctx),
                 System::Leadpro => leadpro::write::update(&desired, &current, target_id, ctx),
-                System::Realgeeks => {
-                    realgeeks::write::update(&desired, &current, target_id, ctx)
-                }
+                System::Realgeeks => realgeeks::write::update(&desired, &current, target_id, ctx),
                 System::Epixel => epixel::write::update(&desired, &current, target_id, ctx),
                 System::Maxwork => maxwork::write::update(&desired, &current, target_id, ctx),
                 System::Csv => unreachable!("draft refused csv"),
@@ -385,11 +385,21 @@ mod tests {
             "+13125550142"
         );
         assert_eq!(
-            phone_for("+351912345678", phonenumber::country::Id::PT, PhoneStyle::Digits).unwrap(),
+            phone_for(
+                "+351912345678",
+                phonenumber::country::Id::PT,
+                PhoneStyle::Digits
+            )
+            .unwrap(),
             "912345678"
         );
         assert_eq!(
-            phone_for("+447911123456", phonenumber::country::Id::PT, PhoneStyle::Digits).unwrap(),
+            phone_for(
+                "+447911123456",
+                phonenumber::country::Id::PT,
+                PhoneStyle::Digits
+            )
+            .unwrap(),
             "447911123456"
         );
     }

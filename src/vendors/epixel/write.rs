@@ -6,7 +6,8 @@
 //! digits for the target region, else country code and number). `status` and `source`
 //! must be among the install's choices (the target's `statuses`, by default the
 //! documented `prospect`, `tentative`, `potential`, `closed`, `contact`, `customer`;
-//! `sources`, by default none known, so `source` is not sent). `assignee` is the agent's
+//! `sources`, by default none known, so `source` is not sent, unless the contact's
+//! source was read from Epixel itself). `assignee` is the agent's
 //! `epixel` username; without one the lead is not assigned (said on the line). Messages
 //! longer than 255 characters are cut and flagged. `location` is the contact's city,
 //! region and postcode.
@@ -23,7 +24,7 @@
 use crate::dedupe::survive::Contact;
 use crate::lead::Status;
 use crate::vendors::write::{
-    chars, changed_fields, get, overlay, phone_for, valid_email, Body, Draft, Op, PhoneStyle,
+    changed_fields, chars, get, overlay, phone_for, valid_email, Body, Draft, Op, PhoneStyle,
     Request, Update, Violation, WriteContext,
 };
 
@@ -75,16 +76,30 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     let statuses = choices(ctx.statuses, &DOCUMENTED_STATUSES);
     match status(c.status) {
         Some(s) if statuses.contains(&s) => d.text("status", Some(s)),
-        Some(s) => d.adjust("status", format!("`{s}` is not one of the install's statuses: not sent")),
+        Some(s) => d.adjust(
+            "status",
+            format!("`{s}` is not one of the install's statuses: not sent"),
+        ),
         None if c.status != Status::Unknown => d.adjust(
             "status",
             format!("Epixel documents no status for {}: not sent", c.status),
         ),
         None => {}
     }
+    // A source read from Epixel is one of the install's choices by definition.
+    let from_install = c
+        .provenance
+        .get("marketing_source")
+        .is_some_and(|k| k.starts_with("epixel:"));
     let wanted = c.marketing_source.as_deref().or(ctx.source);
-    if let Some(w) = wanted {
-        match ctx.sources.iter().find(|s| s.eq_ignore_ascii_case(w.trim())) {
+    if let (Some(s), true) = (c.marketing_source.as_deref(), from_install) {
+        d.text("source", Some(s));
+    } else if let Some(w) = wanted {
+        match ctx
+            .sources
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(w.trim()))
+        {
             Some(s) => d.text("source", Some(s)),
             None if !ctx.sources.is_empty() => d.adjust(
                 "source",
@@ -93,10 +108,14 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
             None => {}
         }
     }
-    let location: Vec<&str> = [c.city.as_deref(), c.region.as_deref(), c.postcode.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let location: Vec<&str> = [
+        c.city.as_deref(),
+        c.region.as_deref(),
+        c.postcode.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     d.text_if("location", Some(&location.join(", ")));
     if c.message.is_some() {
         d.truncated(
@@ -182,11 +201,21 @@ pub fn validate(r: &Request, ctx: &WriteContext<'_>) -> Vec<Violation> {
     let statuses = choices(ctx.statuses, &DOCUMENTED_STATUSES);
     let status = get(b, "status");
     if b.contains_key("status") && !statuses.contains(&status) {
-        out.push(Violation::new("status", format!("{status} is not a valid choice.")));
+        out.push(Violation::new(
+            "status",
+            format!("{status} is not a valid choice."),
+        ));
     }
     let source = get(b, "source");
-    if b.contains_key("source") && !ctx.sources.iter().any(|s| s == source) {
-        out.push(Violation::new("source", format!("{source} is not a valid choice.")));
+    // Choices the pipeline file does not list are unknown, not refused.
+    if b.contains_key("source")
+        && !ctx.sources.is_empty()
+        && !ctx.sources.iter().any(|s| s == source)
+    {
+        out.push(Violation::new(
+            "source",
+            format!("{source} is not a valid choice."),
+        ));
     }
     if b.contains_key("assignee") && get(b, "assignee").trim().is_empty() {
         out.push(Violation::new("assignee", "This field may not be blank."));
@@ -242,11 +271,18 @@ mod tests {
     #[test]
     fn each_documented_rule() {
         let r = roster();
-        let ctx = ctx_for(System::Epixel, "US", &r);
+        let sources = vec!["Website".to_string()];
+        let ctx = WriteContext {
+            sources: &sources,
+            ..ctx_for(System::Epixel, "US", &r)
+        };
         let ok = json!({"first_name": "Ann", "last_name": "Lee", "email": "ann@x.com",
             "phone": "3125550142"});
         let msgs = |r: &Request| -> Vec<String> {
-            validate(r, &ctx).into_iter().map(|v| format!("{}: {}", v.field, v.message)).collect()
+            validate(r, &ctx)
+                .into_iter()
+                .map(|v| format!("{}: {}", v.field, v.message))
+                .collect()
         };
         assert!(msgs(&req(Op::Create, ok.clone())).is_empty());
         let with = |k: &str, v: Value| {
@@ -256,19 +292,40 @@ mod tests {
         };
         let mut missing = ok.clone();
         missing.as_object_mut().unwrap().remove("phone");
-        assert_eq!(msgs(&req(Op::Create, missing)), ["phone: This field is required."]);
-        assert_eq!(msgs(&with("last_name", json!(" "))), ["last_name: This field may not be blank."]);
+        assert_eq!(
+            msgs(&req(Op::Create, missing)),
+            ["phone: This field is required."]
+        );
+        assert_eq!(
+            msgs(&with("last_name", json!(" "))),
+            ["last_name: This field may not be blank."]
+        );
         assert_eq!(
             msgs(&with("message", json!("m".repeat(256)))),
             ["message: Ensure this field has no more than 255 characters."]
         );
-        assert_eq!(msgs(&with("email", json!("ann@"))), ["email: Invalid email."]);
+        assert_eq!(
+            msgs(&with("email", json!("ann@"))),
+            ["email: Invalid email."]
+        );
         assert_eq!(msgs(&with("phone", json!("+13125550142"))).len(), 1);
         assert_eq!(msgs(&with("phone", json!("1234567890123456"))).len(), 1);
-        assert_eq!(msgs(&with("status", json!("hot"))), ["status: hot is not a valid choice."]);
-        assert_eq!(msgs(&with("source", json!("web"))), ["source: web is not a valid choice."]);
-        assert_eq!(msgs(&with("assignee", json!(""))), ["assignee: This field may not be blank."]);
-        assert_eq!(msgs(&req(Op::Update, ok.clone())), ["slug: This field may not be blank."]);
+        assert_eq!(
+            msgs(&with("status", json!("hot"))),
+            ["status: hot is not a valid choice."]
+        );
+        assert_eq!(
+            msgs(&with("source", json!("web"))),
+            ["source: web is not a valid choice."]
+        );
+        assert_eq!(
+            msgs(&with("assignee", json!(""))),
+            ["assignee: This field may not be blank."]
+        );
+        assert_eq!(
+            msgs(&req(Op::Update, ok.clone())),
+            ["slug: This field may not be blank."]
+        );
         let mut long = ok.clone();
         long["slug"] = json!("s".repeat(259));
         assert_eq!(msgs(&req(Op::Update, long)).len(), 1);

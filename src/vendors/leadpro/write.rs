@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use crate::dedupe::survive::Contact;
 use crate::lead::Kind;
 use crate::vendors::write::{
-    chars, changed_fields, get, is_empty, phone_for, valid_email, Adjustment, Body, Draft, Op,
+    changed_fields, chars, get, is_empty, phone_for, valid_email, Adjustment, Body, Draft, Op,
     PhoneStyle, Request, Update, Violation, WriteContext,
 };
 
@@ -104,10 +104,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     d.text_if("advert_postcode", custom("advert_postcode"));
     d.text_if(
         "advert_url",
-        custom("advert_url").or(c
-            .listing_ref
-            .as_deref()
-            .filter(|r| r.starts_with("http"))),
+        custom("advert_url").or(c.listing_ref.as_deref().filter(|r| r.starts_with("http"))),
     );
     d.text_if("advert_image", custom("advert_image"));
     if c.message.is_some() {
@@ -120,11 +117,18 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     }
     d.text_if("address", c.address.as_deref());
     d.text_if("postcode", c.postcode.as_deref());
-    for k in ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] {
+    for k in [
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+    ] {
         d.text_if(k, custom(k));
     }
     if let Some(g) = custom("gdpr_checkbox") {
-        d.body.insert("gdpr_checkbox".into(), Value::Bool(g == "true"));
+        d.body
+            .insert("gdpr_checkbox".into(), Value::Bool(g == "true"));
     }
     if let Ok(alias) = ctx.agent_alias(c) {
         match alias.trim().parse::<u64>() {
@@ -245,7 +249,9 @@ fn length(out: &mut Vec<Violation>, b: &Body, field: &str, min: usize, max: usiz
 
 fn string_object(out: &mut Vec<Violation>, b: &Body, field: &str, max_bytes: usize) {
     if let Some(v) = b.get(field) {
-        let ok = v.as_object().is_some_and(|m| m.values().all(Value::is_string))
+        let ok = v
+            .as_object()
+            .is_some_and(|m| m.values().all(Value::is_string))
             && serde_json::to_string(v).map_or(0, |s| s.len()) <= max_bytes;
         if !ok {
             out.push(Violation::new(
@@ -287,7 +293,11 @@ pub fn validate(r: &Request) -> Vec<Violation> {
             "either : 'sale', 'vendor', 'landlord', 'let', 'mortgage_request'",
         ));
     }
-    let (address_max, postcode_max) = if r.op == Op::Create { (100, 10) } else { (255, 255) };
+    let (address_max, postcode_max) = if r.op == Op::Create {
+        (100, 10)
+    } else {
+        (255, 255)
+    };
     length(&mut out, b, "advert_address", 0, address_max);
     length(&mut out, b, "address", 0, address_max);
     length(&mut out, b, "advert_postcode", 2, postcode_max);
@@ -298,7 +308,10 @@ pub fn validate(r: &Request) -> Vec<Violation> {
     string_object(&mut out, b, "meta", 1024);
     if let Some(v) = b.get("office_id") {
         if !v.is_u64() {
-            out.push(Violation::new("office_id", "number: has to match an officeID in the account"));
+            out.push(Violation::new(
+                "office_id",
+                "number: has to match an officeID in the account",
+            ));
         }
     }
     if has("source") && !SOURCES.contains(&get(b, "source")) {
@@ -405,16 +418,34 @@ mod tests {
             b[k] = v;
             req(Op::Create, b)
         };
-        assert_eq!(fields(&with("first_name", json!(""))), ["first_name", "first_name"]);
-        assert_eq!(fields(&with("last_name", json!("x".repeat(51)))), ["last_name"]);
+        assert_eq!(
+            fields(&with("first_name", json!(""))),
+            ["first_name", "first_name"]
+        );
+        assert_eq!(
+            fields(&with("last_name", json!("x".repeat(51)))),
+            ["last_name"]
+        );
         assert_eq!(fields(&with("email", json!("ann@x"))), ["email"]);
         assert_eq!(fields(&with("type", json!("buyer"))), ["type"]);
         assert_eq!(fields(&with("postcode", json!("S"))), ["postcode"]);
-        assert_eq!(fields(&with("postcode", json!("SW1A 1AA 12345"))), ["postcode"]);
-        assert_eq!(fields(&with("address", json!("a".repeat(101)))), ["address"]);
-        assert_eq!(fields(&with("message", json!("m".repeat(256)))), ["message"]);
+        assert_eq!(
+            fields(&with("postcode", json!("SW1A 1AA 12345"))),
+            ["postcode"]
+        );
+        assert_eq!(
+            fields(&with("address", json!("a".repeat(101)))),
+            ["address"]
+        );
+        assert_eq!(
+            fields(&with("message", json!("m".repeat(256)))),
+            ["message"]
+        );
         assert_eq!(fields(&with("meta", json!({"n": 1}))), ["meta"]);
-        assert_eq!(fields(&with("meta", json!({"k": "v".repeat(1100)}))), ["meta"]);
+        assert_eq!(
+            fields(&with("meta", json!({"k": "v".repeat(1100)}))),
+            ["meta"]
+        );
         assert_eq!(fields(&with("office_id", json!("12"))), ["office_id"]);
         assert_eq!(fields(&with("source", json!("facebook"))), ["source"]);
         // Conditional address rules.
@@ -425,8 +456,11 @@ mod tests {
         routed.body.insert("office_id".into(), json!(1213));
         assert!(fields(&routed).is_empty());
         // Updates: names required, addresses up to 255.
-        let upd = req(Op::Update, json!({"first_name": "Ann", "last_name": "Lee",
-            "address": "a".repeat(200)}));
+        let upd = req(
+            Op::Update,
+            json!({"first_name": "Ann", "last_name": "Lee",
+            "address": "a".repeat(200)}),
+        );
         assert!(fields(&upd).is_empty());
         let upd = req(Op::Update, json!({"address": "x"}));
         assert_eq!(fields(&upd), ["first_name", "last_name"]);
@@ -440,7 +474,10 @@ mod tests {
         let d = draft(&c, &ctx).unwrap();
         let mut current = d.body.clone();
         current.insert("meta".into(), json!({"Property ID": "7071"}));
-        assert!(update(&d, &current, "500825", &ctx).is_none(), "our id alone is no change");
+        assert!(
+            update(&d, &current, "500825", &ctx).is_none(),
+            "our id alone is no change"
+        );
         current.insert("postcode".into(), "SW1A 2BB".into());
         current.insert("email".into(), "old@x.com".into());
         let (req, notes) = update(&d, &current, "500825", &ctx).unwrap();

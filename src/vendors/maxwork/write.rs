@@ -103,7 +103,10 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         None => {
             let text = format!("Imported from {}", system_names(c));
             d.text("Message", Some(&text));
-            d.adjust("Message", "the lead has no message; Maxwork requires one: wrote where it was imported from");
+            d.adjust(
+                "Message",
+                "the lead has no message; Maxwork requires one: wrote where it was imported from",
+            );
         }
     }
     d.text("Lead_Status", Some(lead_status(c.status)));

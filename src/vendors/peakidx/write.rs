@@ -224,7 +224,10 @@ mod tests {
         }
         assert_eq!(r.body["lead_phone"], json!("(312) 555-0142"));
         assert_eq!(r.body["lead_type"], json!("Property Inquiry"));
-        assert_eq!(r.body["lead_created_datetime"], json!("2025-03-01 09:30:00"));
+        assert_eq!(
+            r.body["lead_created_datetime"],
+            json!("2025-03-01 09:30:00")
+        );
         assert!(get(&r.body, "lead_custom_fields").contains("Zip: 60611"));
         assert!(validate(&r).is_empty(), "{:?}", validate(&r));
     }

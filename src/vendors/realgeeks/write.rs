@@ -78,7 +78,14 @@ pub fn uuid_for(contact_id: &str) -> String {
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// Whether text is a UUID (hyphenated, or 32 hex digits as Real Geeks also sends).
@@ -92,7 +99,14 @@ pub fn is_uuid(s: &str) -> bool {
 
 fn hyphenated(id: &str) -> String {
     if id.len() == 32 && is_uuid(id) {
-        format!("{}-{}-{}-{}-{}", &id[..8], &id[8..12], &id[12..16], &id[16..20], &id[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &id[..8],
+            &id[8..12],
+            &id[12..16],
+            &id[16..20],
+            &id[20..]
+        )
     } else {
         id.to_string()
     }
@@ -124,12 +138,19 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let full: Vec<&str> = [c.address.as_deref(), c.city.as_deref(), Some(state_zip.as_str())]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect();
-    d.text_if("address", Some(&full.join(", ")));
+    let full: Vec<&str> = [
+        c.address.as_deref(),
+        c.city.as_deref(),
+        Some(state_zip.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.is_empty())
+    .collect();
+    // The full formatted address only when there is a street: a city alone is not one.
+    if c.address.is_some() {
+        d.text_if("address", Some(&full.join(", ")));
+    }
     d.text_if("street_address", c.address.as_deref());
     d.text_if("city", c.city.as_deref());
     d.text_if("state", c.region.as_deref());
@@ -147,7 +168,10 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     d.text_if("urgency", urgency);
     d.text_if("notes", c.message.as_deref());
     if let Some(t) = c.created_at {
-        d.text("created", Some(&t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()));
+        d.text(
+            "created",
+            Some(&t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()),
+        );
     }
     match ctx.agent_alias(c) {
         Ok(user) => {
@@ -207,7 +231,10 @@ pub fn validate(r: &Request) -> Vec<Violation> {
     let has = |f: &str| b.get(f).is_some_and(|v| !is_empty(v));
     if r.op == Op::Create {
         if !has("source") {
-            out.push(Violation::new("source", "required: Name of your source, where leads are coming from"));
+            out.push(Violation::new(
+                "source",
+                "required: Name of your source, where leads are coming from",
+            ));
         }
         if !["first_name", "last_name", "email", "phone", "address"]
             .iter()
@@ -232,7 +259,12 @@ pub fn validate(r: &Request) -> Vec<Violation> {
             out.push(Violation::new(f, words));
         }
     };
-    one_of(&mut out, "role", &ROLES, "Lead role, one of \"Buyer\", \"Seller\", \"Buyer and Seller\", \"Renter\"");
+    one_of(
+        &mut out,
+        "role",
+        &ROLES,
+        "Lead role, one of \"Buyer\", \"Seller\", \"Buyer and Seller\", \"Renter\"",
+    );
     one_of(&mut out, "status", &STATUSES, "Value has to be one of the system values: \"Active\", \"Cancelled\", \"In Escrow\", \"Closed Escrow\" and \"Dead\"");
     one_of(&mut out, "urgency", &URGENCIES, "Value has to be one of the system values: \"Cold\", \"Warm\", \"Hot\", \"Contacted\", \"Not Contacted\"");
     one_of(&mut out, "timeframe", &TIMEFRAMES, "Allowed values: \"Immediately\", \"1 Week\", \"2-4 Weeks\", \"30 Days\", \"60 Days\", \"90 Days\", \"3-6 Months\", \"6-12 Months\", \"1 Year Or More\"");
@@ -245,9 +277,13 @@ pub fn validate(r: &Request) -> Vec<Violation> {
     if let Some(acts) = b.get("activities") {
         let ok = acts.as_array().is_some_and(|a| {
             a.iter().all(|x| {
-                x.get("type").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+                x.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| !t.is_empty())
                     && (x["type"] != "was_assigned"
-                        || x.pointer("/user/id").and_then(Value::as_str).is_some_and(|i| !i.is_empty()))
+                        || x.pointer("/user/id")
+                            .and_then(Value::as_str)
+                            .is_some_and(|i| !i.is_empty()))
             })
         });
         if !ok {
@@ -284,7 +320,10 @@ mod tests {
             req.body["activities"],
             json!([{"type": "was_assigned", "user": {"id": "10001"}, "role": "agent"}])
         );
-        assert_eq!(req.body["address"], json!("100 E Ohio St, Chicago, IL 60611"));
+        assert_eq!(
+            req.body["address"],
+            json!("100 E Ohio St, Chicago, IL 60611")
+        );
         assert!(validate(&req).is_empty(), "{:?}", validate(&req));
     }
 
@@ -312,18 +351,34 @@ mod tests {
             req(Op::Create, b)
         };
         assert_eq!(fields(&with("source", json!(""))), ["source"]);
-        assert_eq!(fields(&req(Op::Create, json!({"source": "x"}))), ["first_name"]);
-        assert!(fields(&req(Op::Create, json!({"source": "x", "address": "1 Main St"}))).is_empty());
+        assert_eq!(
+            fields(&req(Op::Create, json!({"source": "x"}))),
+            ["first_name"]
+        );
+        assert!(fields(&req(
+            Op::Create,
+            json!({"source": "x", "address": "1 Main St"})
+        ))
+        .is_empty());
         assert_eq!(fields(&with("email", json!("nope"))), ["email"]);
-        assert_eq!(fields(&with("second_email", json!("a@b"))), ["second_email"]);
+        assert_eq!(
+            fields(&with("second_email", json!("a@b"))),
+            ["second_email"]
+        );
         assert_eq!(fields(&with("role", json!("Potential Seller"))), ["role"]);
         assert_eq!(fields(&with("status", json!("Open"))), ["status"]);
         assert_eq!(fields(&with("urgency", json!("Lukewarm"))), ["urgency"]);
         assert_eq!(fields(&with("timeframe", json!("Soon"))), ["timeframe"]);
-        assert_eq!(fields(&with("created", json!("2015-04-01 08:41"))), ["created"]);
+        assert_eq!(
+            fields(&with("created", json!("2015-04-01 08:41"))),
+            ["created"]
+        );
         assert_eq!(fields(&with("id", json!("12345"))), ["id"]);
         assert_eq!(
-            fields(&with("activities", json!([{"type": "was_assigned", "user": {}}]))),
+            fields(&with(
+                "activities",
+                json!([{"type": "was_assigned", "user": {}}])
+            )),
             ["activities"]
         );
         // An update needs neither source nor an identifier.
@@ -343,6 +398,8 @@ mod tests {
         current.insert("zip".into(), "60614".into());
         let (req, _) = update(&d, &current, "a27c20af4497415d9e4e7334dd1d40d2", &ctx).unwrap();
         assert_eq!(Value::Object(req.body), json!({"zip": "60611"}));
-        assert!(req.path.ends_with("/leads/a27c20af-4497-415d-9e4e-7334dd1d40d2"));
+        assert!(req
+            .path
+            .ends_with("/leads/a27c20af-4497-415d-9e4e-7334dd1d40d2"));
     }
 }

@@ -1,0 +1,175 @@
+//! Contacts against a target's existing records: which record of the target each contact
+//! already is, with the same blocking, comparisons, weights and scope as linking leads.
+//!
+//! A contact holding a lead that the target's export also holds (the same system and id)
+//! is that record outright. The others meet the target's records through blocking; a pair
+//! at or above the match threshold that the chaining guard does not refuse is a match.
+//! Each record goes to at most one contact, strongest pair first (ties in contact, then
+//! record order), so the result is deterministic.
+
+use crate::dedupe::cluster::conflict;
+use crate::dedupe::score::{Model, TermFrequencies};
+use crate::dedupe::survive::Contact;
+use crate::dedupe::{block, compare, Levels, MatchRecord};
+use crate::lead::Lead;
+use crate::pipeline::config::MatchConfig;
+
+impl MatchRecord {
+    /// The match view of a golden record.
+    pub fn of_contact(c: &Contact) -> MatchRecord {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        MatchRecord {
+            agent: text(&c.agent_id),
+            first: compare::fold(c.first_name.as_deref().unwrap_or("")),
+            last: compare::fold(c.last_name.as_deref().unwrap_or("")),
+            emails: [&c.email, &c.email2]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            phones: [&c.phone, &c.phone2]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            postcode: text(&c.postcode),
+            city: text(&c.city),
+            ..MatchRecord::default()
+        }
+        .prepared()
+    }
+}
+
+/// A contact's record in the target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// Index into the existing records.
+    pub record: usize,
+    /// Match probability (1 for a shared id).
+    pub probability: f64,
+}
+
+/// For each contact, its record among `existing`, if any. `direct` lists (contact,
+/// record) pairs known to be the same by id.
+pub fn find(
+    contacts: &[Contact],
+    existing: &[Lead],
+    direct: &[(usize, usize)],
+    model: &Model,
+    config: &MatchConfig,
+) -> Vec<Option<Found>> {
+    let nc = contacts.len();
+    let mut records: Vec<MatchRecord> = contacts.iter().map(MatchRecord::of_contact).collect();
+    records.extend(existing.iter().map(MatchRecord::of));
+    let tf = TermFrequencies::of(&records);
+    let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
+    for (a, b) in block::candidate_pairs(&records, config.scope, block::Limits::default()) {
+        let (a, b) = (a as usize, b as usize);
+        if a >= nc || b < nc {
+            continue;
+        }
+        let (ra, rb) = (&records[a], &records[b]);
+        let p = model.score(&Levels::of(ra, rb), ra, Some(&tf)).probability;
+        if p >= config.match_threshold && !conflict(ra, rb) {
+            pairs.push((p, a, b - nc));
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut found: Vec<Option<Found>> = vec![None; nc];
+    let mut taken = vec![false; existing.len()];
+    for (probability, c, r) in pairs {
+        if found[c].is_none() && !taken[r] {
+            found[c] = Some(Found {
+                record: r,
+                probability,
+            });
+            taken[r] = true;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::{Email, Phone, SourceRef, System};
+
+    fn lead(key: &str, agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Lead {
+        let mut l = Lead::new(System::Maxwork, SourceRef::default());
+        l.lead_key = key.into();
+        l.agent_id = Some(agent.into());
+        l.first_name = Some(first.into());
+        l.last_name = Some(last.into());
+        l.email = (!email.is_empty()).then(|| Email(email.into()));
+        l.phone = (!phone.is_empty()).then(|| Phone(phone.into()));
+        l
+    }
+
+    fn contact(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Contact {
+        let l = lead("x:1", agent, first, last, email, phone);
+        crate::dedupe::survive::golden(&[&l], &[], "c-1".into(), "p-1".into())
+    }
+
+    #[test]
+    fn same_person_same_agent_is_found_other_agent_is_not() {
+        let contacts = vec![
+            contact("a1", "Ann", "Lee", "ann.lee@gmail.com", "+13125550142"),
+            contact("a1", "Bob", "Kim", "bob.kim@yahoo.com", "+13125550199"),
+        ];
+        let existing = vec![
+            lead(
+                "maxwork:1",
+                "a2",
+                "Bob",
+                "Kim",
+                "bob.kim@yahoo.com",
+                "+13125550199",
+            ),
+            lead(
+                "maxwork:2",
+                "a1",
+                "Ann",
+                "Lee",
+                "annlee@gmail.com",
+                "+13125550142",
+            ),
+        ];
+        let found = find(
+            &contacts,
+            &existing,
+            &[],
+            &Model::default(),
+            &MatchConfig::default(),
+        );
+        assert_eq!(found[0].map(|f| f.record), Some(1));
+        assert_eq!(
+            found[1], None,
+            "another agent's Bob is another contact in agent scope"
+        );
+    }
+
+    #[test]
+    fn a_shared_id_wins_and_each_record_is_used_once() {
+        let contacts = vec![
+            contact("a1", "Ann", "Lee", "ann.lee@gmail.com", "+13125550142"),
+            contact("a1", "Ann", "Lee", "ann.lee@gmail.com", "+13125550142"),
+        ];
+        let existing = vec![lead(
+            "maxwork:1",
+            "a1",
+            "Ann",
+            "Lee",
+            "ann.lee@gmail.com",
+            "",
+        )];
+        let found = find(
+            &contacts,
+            &existing,
+            &[(1, 0)],
+            &Model::default(),
+            &MatchConfig::default(),
+        );
+        assert_eq!(found[1].map(|f| f.probability), Some(1.0));
+        assert_eq!(found[0], None);
+    }
+}
