@@ -276,6 +276,43 @@ fn country_zone(code: &str) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// A source's or target's phone country (its code as written) and time zone, from the
+/// pipeline file or the system's defaults; `why_region` says why a region is needed.
+fn place_and_time(
+    at: &str,
+    system: System,
+    region: Option<&str>,
+    timezone: Option<&str>,
+    why_region: &str,
+) -> Result<(Id, String, Option<Tz>), String> {
+    let region_code = match region.or(vendor_region(system)) {
+        Some(r) => match r.trim().to_ascii_uppercase() {
+            u if u == "UK" => "GB".to_string(),
+            u => u,
+        },
+        None => {
+            return Err(format!(
+                "{at}: set `region` (e.g. \"US\"): {system} {why_region}"
+            ))
+        }
+    };
+    let id = parse_region(&region_code)
+        .ok_or_else(|| format!("{at}: region `{region_code}` is not an ISO 3166 country code"))?;
+    let zone = match timezone {
+        Some(tz) => Some(
+            tz.parse::<Tz>()
+                .map_err(|_| format!("{at}: timezone `{tz}` is not an IANA zone name"))?,
+        ),
+        None => country_zone(&region_code),
+    };
+    if system == System::Peakidx && zone.is_none() {
+        return Err(format!(
+            "{at}: set `timezone` (e.g. \"America/Chicago\"): PeakIDX times are the site's local time without a zone"
+        ));
+    }
+    Ok((id, region_code, zone))
+}
+
 impl Source {
     /// What the source's adapter needs to know.
     pub fn context<'a>(&'a self, roster: &'a Roster) -> SourceContext<'a> {
@@ -381,34 +418,14 @@ impl Pipeline {
         let mut names: BTreeMap<String, usize> = BTreeMap::new();
         for (index, s) in raw.sources.iter().enumerate() {
             let at = format!("[[sources]] #{} ({})", index + 1, s.system);
-            let region_code = match s.region.as_deref().or(vendor_region(s.system)) {
-                Some(r) => match r.trim().to_ascii_uppercase() {
-                    u if u == "UK" => "GB".to_string(),
-                    u => u,
-                },
-                None => {
-                    return Err(invalid(format!(
-                        "{at}: set `region` (e.g. \"US\"): {} phones may lack a country code",
-                        s.system
-                    )))
-                }
-            };
-            let region = parse_region(&region_code).ok_or_else(|| {
-                invalid(format!(
-                    "{at}: region `{region_code}` is not an ISO 3166 country code"
-                ))
-            })?;
-            let timezone = match &s.timezone {
-                Some(tz) => Some(tz.parse::<Tz>().map_err(|_| {
-                    invalid(format!("{at}: timezone `{tz}` is not an IANA zone name"))
-                })?),
-                None => country_zone(&region_code),
-            };
-            if s.system == System::Peakidx && timezone.is_none() {
-                return Err(invalid(format!(
-                    "{at}: set `timezone` (e.g. \"America/Chicago\"): PeakIDX timestamps are the site's local time without a zone"
-                )));
-            }
+            let (region, region_code, timezone) = place_and_time(
+                &at,
+                s.system,
+                s.region.as_deref(),
+                s.timezone.as_deref(),
+                "phones may lack a country code",
+            )
+            .map_err(invalid)?;
             let columns = s.columns.clone().unwrap_or_default();
             match (s.system, columns.is_empty()) {
                 (System::Csv, true) => {
@@ -489,34 +506,14 @@ impl Pipeline {
                     t.system
                 )));
             }
-            let region_code = match t.region.as_deref().or(vendor_region(t.system)) {
-                Some(r) => match r.trim().to_ascii_uppercase() {
-                    u if u == "UK" => "GB".to_string(),
-                    u => u,
-                },
-                None => {
-                    return Err(invalid(format!(
-                        "{at}: set `region` (e.g. \"PT\"): how {} phones are written",
-                        t.system
-                    )))
-                }
-            };
-            let region = parse_region(&region_code).ok_or_else(|| {
-                invalid(format!(
-                    "{at}: region `{region_code}` is not an ISO 3166 country code"
-                ))
-            })?;
-            let timezone = match &t.timezone {
-                Some(tz) => Some(tz.parse::<Tz>().map_err(|_| {
-                    invalid(format!("{at}: timezone `{tz}` is not an IANA zone name"))
-                })?),
-                None => country_zone(&region_code),
-            };
-            if t.system == System::Peakidx && timezone.is_none() {
-                return Err(invalid(format!(
-                    "{at}: set `timezone` (e.g. \"America/Chicago\"): PeakIDX writes the site's local time without a zone"
-                )));
-            }
+            let (region, region_code, timezone) = place_and_time(
+                &at,
+                t.system,
+                t.region.as_deref(),
+                t.timezone.as_deref(),
+                "phones are written in its national form",
+            )
+            .map_err(invalid)?;
             let site_uuid = t.site_uuid.clone().filter(|s| !s.trim().is_empty());
             if t.system == System::Realgeeks && site_uuid.is_none() {
                 return Err(invalid(format!(

@@ -458,6 +458,17 @@ pub(crate) mod tests_support {
         .unwrap()
     }
 
+    /// A request with a JSON body, to check rules on.
+    pub fn request(op: Op, body: serde_json::Value) -> Request {
+        Request {
+            op,
+            method: "POST",
+            path: String::new(),
+            content_type: "application/json",
+            body: body.as_object().expect("an object").clone(),
+        }
+    }
+
     /// A write context for `system` writing phones of `region`.
     pub fn ctx_for<'a>(system: System, region: &str, roster: &'a Roster) -> WriteContext<'a> {
         WriteContext {

@@ -238,7 +238,7 @@ pub fn validate(r: &Request, ctx: &WriteContext<'_>) -> Vec<Violation> {
 mod tests {
     use super::*;
     use crate::lead::System;
-    use crate::vendors::write::tests_support::{contact, ctx_for, roster};
+    use crate::vendors::write::tests_support::{contact, ctx_for, request as req, roster};
     use serde_json::{json, Value};
 
     #[test]
@@ -256,16 +256,6 @@ mod tests {
                 "message": "Interested in lakeside properties.", "assignee": "dreyes"})
         );
         assert!(validate(&req, &ctx).is_empty());
-    }
-
-    fn req(op: Op, body: Value) -> Request {
-        Request {
-            op,
-            method: "POST",
-            path: String::new(),
-            content_type: CONTENT_TYPE,
-            body: body.as_object().unwrap().clone(),
-        }
     }
 
     #[test]

@@ -352,7 +352,7 @@ pub fn validate(r: &Request) -> Vec<Violation> {
 mod tests {
     use super::*;
     use crate::lead::System;
-    use crate::vendors::write::tests_support::{contact, ctx_for, roster};
+    use crate::vendors::write::tests_support::{contact, ctx_for, request as req, roster};
     use serde_json::json;
 
     fn uk_contact() -> Contact {
@@ -391,16 +391,6 @@ mod tests {
         let d = draft(&c, &ctx).unwrap();
         assert_eq!(d.body["source"], json!("homepage"));
         assert!(d.adjustments.iter().any(|a| a.field == "source"));
-    }
-
-    fn req(op: Op, body: Value) -> Request {
-        Request {
-            op,
-            method: "POST",
-            path: String::new(),
-            content_type: "application/json",
-            body: body.as_object().unwrap().clone(),
-        }
     }
 
     fn fields(r: &Request) -> Vec<String> {

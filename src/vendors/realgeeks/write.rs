@@ -300,7 +300,7 @@ pub fn validate(r: &Request) -> Vec<Violation> {
 mod tests {
     use super::*;
     use crate::lead::System;
-    use crate::vendors::write::tests_support::{contact, ctx_for, roster};
+    use crate::vendors::write::tests_support::{contact, ctx_for, request as req, roster};
 
     #[test]
     fn create_body() {
@@ -325,16 +325,6 @@ mod tests {
             json!("100 E Ohio St, Chicago, IL 60611")
         );
         assert!(validate(&req).is_empty(), "{:?}", validate(&req));
-    }
-
-    fn req(op: Op, body: Value) -> Request {
-        Request {
-            op,
-            method: "POST",
-            path: String::new(),
-            content_type: "application/json",
-            body: body.as_object().unwrap().clone(),
-        }
     }
 
     fn fields(r: &Request) -> Vec<String> {
