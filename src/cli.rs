@@ -11,7 +11,8 @@ Exit codes:
   1  fatal error: an input, the roster or the output cannot be read or written
   2  usage error on the command line
   3  the run finished, but rejected more records than the pipeline's max_reject_ratio
-  4  the pipeline file is invalid (or the roster, or an input does not fit its source)";
+  4  the pipeline file is invalid (or the roster, or an input does not fit its source)
+  5  the run finished, but --fail-on-review is set and pairs wait in review.csv";
 
 /// leadrecon: reconcile real-estate leads across PeakIDX, Lead.Pro, Real Geeks, Epixel and
 /// Maxwork exports into one clean, typed table, with every record accounted for.
@@ -58,6 +59,22 @@ pub struct RunArgs {
     /// Print the run's manifest as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// How stderr reports: `human` (progress bars on a terminal, a summary) or `json` (one
+    /// JSON object per event: stage_start, stage_end, warning, run_end).
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// Exit with code 5 when pairs wait for a person in review.csv.
+    #[arg(long)]
+    pub fail_on_review: bool,
+}
+
+/// How a run reports on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Progress bars on a terminal and a summary.
+    Human,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `leadrecon validate`.

@@ -75,4 +75,6 @@ pub enum Exit {
     RejectRatio = 3,
     /// The pipeline file (or the roster, or how inputs fit it) is invalid.
     InvalidPipeline = 4,
+    /// The run finished, `--fail-on-review` is set and pairs wait for review.
+    Review = 5,
 }

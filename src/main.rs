@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use leadrecon::cli::LogFormat;
 use leadrecon::cli::{Cli, Command, ExplainArgs, GenerateArgs, RunArgs, ValidateArgs};
 use leadrecon::pipeline::config::Pipeline;
 use leadrecon::pipeline::manifest::Manifest;
 use leadrecon::pipeline::run::{self, RunError, RunOptions};
-use leadrecon::progress::{Bars, Observer, Silent};
+use leadrecon::progress::{Bars, JsonLog, Observer, Silent};
 use leadrecon::{lead::System, synth, vendors, Exit};
 
 fn main() -> ExitCode {
@@ -70,23 +71,71 @@ fn run_cmd(args: RunArgs) -> Exit {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let bars = (!args.quiet).then(Bars::on_terminal).flatten();
-    let observer: &dyn Observer = match &bars {
-        Some(b) => b,
-        None => &Silent,
+    let json_log = args.log_format == LogFormat::Json;
+    let bars = (!args.quiet && !json_log).then(Bars::on_terminal).flatten();
+    let log = JsonLog::new();
+    let observer: &dyn Observer = match (&bars, json_log) {
+        (_, true) => &log,
+        (Some(b), false) => b,
+        (None, false) => &Silent,
     };
     let options = RunOptions { out: args.out };
     let outcome = match run::run(&pipeline, &options, observer) {
         Ok(o) => o,
-        Err(e) => return failure(e),
+        Err(e) => {
+            if json_log {
+                JsonLog::event(
+                    "run_end",
+                    serde_json::json!({"ok": false, "error": e.to_string()}),
+                );
+            }
+            return failure(e);
+        }
     };
     if args.json {
         let json = serde_json::to_string(&outcome.manifest).expect("the manifest serializes");
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{json}");
     }
-    if !args.quiet {
-        print_summary(&outcome.manifest, &outcome.output);
+    let m = &outcome.manifest;
+    let review = m.matching.decisions.get("review").copied().unwrap_or(0);
+    let code = if outcome.reject_ratio_exceeded() {
+        Exit::RejectRatio
+    } else if args.fail_on_review && review > 0 {
+        Exit::Review
+    } else {
+        Exit::Ok
+    };
+    if json_log {
+        for w in &m.warnings {
+            JsonLog::event("warning", serde_json::json!({"message": w}));
+        }
+        JsonLog::event(
+            "run_end",
+            serde_json::json!({
+                "ok": true,
+                "exit_code": code as u8,
+                "output": outcome.output.display().to_string(),
+                "read": m.totals.read,
+                "loaded": m.totals.loaded,
+                "rejected": m.totals.rejected,
+                "reject_ratio": m.reject_ratio,
+                "leads": m.totals.leads,
+                "contacts": m.matching.contacts,
+                "review": review,
+                "targets": m.targets,
+                "total_ms": m.timings_ms.total,
+            }),
+        );
+    } else if !args.quiet {
+        print_summary(m, &outcome.output);
+    }
+    if code == Exit::Review {
+        eprintln!(
+            "leadrecon: {review} pairs wait for review in {} (--fail-on-review)",
+            outcome.output.join("review.csv").display()
+        );
+        return code;
     }
     if outcome.reject_ratio_exceeded() {
         eprintln!(

@@ -80,3 +80,73 @@ impl Observer for Bars {
         }
     }
 }
+
+/// One JSON object per event on stderr, for schedulers: `stage_start` (with `total` units
+/// when known), `stage_end` (with `elapsed_ms`); the binary adds `warning` and `run_end`.
+pub struct JsonLog {
+    current: Mutex<Option<(String, std::time::Instant)>>,
+}
+
+impl JsonLog {
+    /// A logger on stderr.
+    pub fn new() -> JsonLog {
+        JsonLog {
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Writes one event: `fields` plus `ts` (UTC, RFC 3339) and `event`.
+    pub fn event(event: &str, fields: serde_json::Value) {
+        let mut obj = serde_json::Map::new();
+        obj.insert(
+            "ts".into(),
+            chrono::Utc::now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .into(),
+        );
+        obj.insert("event".into(), event.into());
+        if let serde_json::Value::Object(more) = fields {
+            obj.extend(more);
+        }
+        let line = serde_json::Value::Object(obj).to_string();
+        let mut err = std::io::stderr().lock();
+        let _ = std::io::Write::write_all(&mut err, format!("{line}\n").as_bytes());
+    }
+
+    fn end_current(&self) {
+        if let Ok(mut slot) = self.current.lock() {
+            if let Some((stage, t)) = slot.take() {
+                JsonLog::event(
+                    "stage_end",
+                    serde_json::json!({"stage": stage, "elapsed_ms": t.elapsed().as_millis() as u64}),
+                );
+            }
+        }
+    }
+}
+
+impl Default for JsonLog {
+    fn default() -> JsonLog {
+        JsonLog::new()
+    }
+}
+
+impl Observer for JsonLog {
+    fn start(&self, stage: &str, total: u64) {
+        self.end_current();
+        let mut fields = serde_json::json!({"stage": stage});
+        if total > 0 {
+            fields["total"] = total.into();
+        }
+        JsonLog::event("stage_start", fields);
+        if let Ok(mut slot) = self.current.lock() {
+            *slot = Some((stage.to_string(), std::time::Instant::now()));
+        }
+    }
+
+    fn advance(&self, _: u64) {}
+
+    fn finish(&self) {
+        self.end_current();
+    }
+}

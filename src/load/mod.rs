@@ -5,4 +5,5 @@ pub mod contacts;
 pub mod datasets;
 pub mod payloads;
 pub mod publish;
+pub mod report;
 pub mod table;

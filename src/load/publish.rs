@@ -19,6 +19,14 @@ pub enum PublishError {
         /// Why.
         source: std::io::Error,
     },
+    /// Another run holds the output folder's lock.
+    #[error("another leadrecon run is writing {path} (it holds {lock}); wait for it to finish, or give this run another --out")]
+    Locked {
+        /// The output folder.
+        path: String,
+        /// The lock file.
+        lock: String,
+    },
     /// The destination exists and is not a leadrecon output.
     #[error("the output folder {path} exists and is not a leadrecon output (no manifest.json): refusing to replace it")]
     Foreign {
@@ -31,6 +39,38 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> PublishError + '_ {
     move |source| PublishError::Io {
         path: path.display().to_string(),
         source,
+    }
+}
+
+/// Holds an output folder's lock until dropped. The lock is the operating system's
+/// (`flock`): a run that is killed releases it with its process, so a stale lock file
+/// never blocks the next run.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes `.<name>.lock` beside `dest`, or says which run holds it.
+pub fn lock(dest: &Path) -> Result<Lock, PublishError> {
+    let parent = parent_of(dest);
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let name = dest
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().to_string());
+    let path = parent.join(format!(".{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(PublishError::Locked {
+            path: dest.display().to_string(),
+            lock: path.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(&path)(e)),
     }
 }
 

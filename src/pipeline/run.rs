@@ -231,6 +231,7 @@ pub fn run(
         .out
         .clone()
         .unwrap_or_else(|| pipeline.output.clone());
+    let _lock = publish::lock(&output)?;
     let staged = publish::staging(&output)?;
 
     let mut timings = Timings::default();
@@ -404,6 +405,10 @@ pub fn run(
     );
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
     datasets::write_text(&dir.join("manifest.json"), &json)?;
+    datasets::write_text(
+        &dir.join("report.html"),
+        &crate::load::report::render(&manifest, &linkage),
+    )?;
     publish::publish(staged, &output)?;
     observer.finish();
     Ok(Outcome { manifest, output })
