@@ -35,6 +35,7 @@ fn main() {
             &pipeline,
             &RunOptions {
                 out: Some(out.clone()),
+                state: None,
             },
             &Silent,
         )

@@ -143,6 +143,7 @@ fn stages(c: &mut Criterion) {
                 &p.pipeline,
                 &RunOptions {
                     out: Some(out.clone()),
+                    state: None,
                 },
                 &Silent,
             )

@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// Output folder, instead of the pipeline's `output`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// State folder kept between runs (stable contact ids, payloads already sent),
+    /// instead of the pipeline's `state`.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Worker threads [default: one per core]. Outputs are the same for any count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

@@ -59,6 +59,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod redact;
 pub mod reject;
+pub mod state;
 pub mod synth;
 pub mod vendors;
 

@@ -79,7 +79,10 @@ fn run_cmd(args: RunArgs) -> Exit {
         (Some(b), false) => b,
         (None, false) => &Silent,
     };
-    let options = RunOptions { out: args.out };
+    let options = RunOptions {
+        out: args.out,
+        state: args.state,
+    };
     let outcome = match run::run(&pipeline, &options, observer) {
         Ok(o) => o,
         Err(e) => {

@@ -95,3 +95,199 @@ fn the_report_is_one_self_contained_page() {
         std::fs::read_to_string(again.join("report.html")).unwrap()
     );
 }
+
+fn run_payloads(out: &std::path::Path, state: &std::path::Path) {
+    let pipeline = root().join("tests/fixtures/payloads/pipeline.toml");
+    expect_code(
+        &root(),
+        &[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--quiet",
+        ],
+        0,
+    );
+}
+
+fn manifest(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_second_run_on_the_same_inputs_emits_no_payloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, state) = (tmp.path().join("out"), tmp.path().join("state"));
+    run_payloads(&out, &state);
+    let first = manifest(&out);
+    let sent: u64 = first["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["creates"].as_u64().unwrap() + t["updates"].as_u64().unwrap())
+        .sum();
+    assert!(sent > 0);
+    let contacts = std::fs::read(out.join("contacts.csv")).unwrap();
+    run_payloads(&out, &state);
+    let second = manifest(&out);
+    assert_eq!(second["run"], 2);
+    assert_eq!(second["previous"]["run"], 1);
+    assert_eq!(
+        second["previous"]["contacts"],
+        first["matching"]["contacts"]
+    );
+    let mut again = 0;
+    for t in second["targets"].as_array().unwrap() {
+        assert_eq!(t["creates"], 0, "{t}");
+        assert_eq!(t["updates"], 0, "{t}");
+        again += t["already_sent"].as_u64().unwrap();
+        for f in ["create", "update"] {
+            let path = out.join(format!(
+                "payloads/{}/{f}.jsonl",
+                t["system"].as_str().unwrap()
+            ));
+            assert_eq!(std::fs::read_to_string(path).unwrap(), "");
+        }
+    }
+    assert_eq!(again, sent);
+    assert_eq!(
+        contacts,
+        std::fs::read(out.join("contacts.csv")).unwrap(),
+        "same ids"
+    );
+}
+
+fn write_crm(dir: &std::path::Path, rows: &[&str]) -> std::path::PathBuf {
+    std::fs::write(
+        dir.join("crm.csv"),
+        format!("id,agent,first,last,email,phone\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let pipeline = dir.join("p.toml");
+    std::fs::write(
+        &pipeline,
+        "[pipeline]\nname = \"ids\"\nstate = \"state\"\n\
+         [[sources]]\nsystem = \"csv\"\npath = \"crm.csv\"\nregion = \"US\"\n\
+         [sources.columns]\nsource_id = \"id\"\nagent = \"agent\"\nfirst_name = \"first\"\n\
+         last_name = \"last\"\nemail = \"email\"\nphone = \"phone\"\n",
+    )
+    .unwrap();
+    pipeline
+}
+
+fn contact_ids(out: &std::path::Path) -> Vec<String> {
+    common::csv_rows(&out.join("contacts.csv"))
+        .into_iter()
+        .map(|r| r["contact_id"].clone())
+        .collect()
+}
+
+#[test]
+fn contact_ids_stay_stable_through_growth_and_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = |rows: &[&str]| {
+        let p = write_crm(tmp.path(), rows);
+        expect_code(
+            tmp.path(),
+            &[
+                "run",
+                p.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+            ],
+            0,
+        );
+    };
+    let ann1 = "1,a1,Ann,Lee,ann.lee@gmail.com,(312) 555-0142";
+    let ann2 = "2,a1,Ann,Lee,ann.work@acme.example,(312) 555-0188";
+    let bob = "3,a1,Bob,Kim,bob.kim@yahoo.com,(312) 555-0199";
+    run(&[ann1, ann2, bob]);
+    let first = contact_ids(&out);
+    assert_eq!(first.len(), 3);
+    // A lead with Ann's first email and second phone joins her two contacts; Bob gains a
+    // lead and keeps his id.
+    let bridge = "4,a1,Ann,Lee,ann.lee@gmail.com,(312) 555-0188";
+    let bob2 = "5,a1,Bob,Kim,bob.kim@yahoo.com,";
+    run(&[ann1, ann2, bob, bridge, bob2]);
+    let second = contact_ids(&out);
+    assert_eq!(second.len(), 2);
+    assert!(
+        second.iter().all(|id| first.contains(id)),
+        "{first:?} {second:?}"
+    );
+    let changes = common::csv_rows(&out.join("id-changes.csv"));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["change"], "merged");
+    assert_eq!(changes[0]["run"], "2");
+    assert!(second.contains(&changes[0]["new_contact_id"]));
+    assert!(!second.contains(&changes[0]["old_contact_id"]));
+}
+
+#[test]
+fn a_run_killed_while_writing_leaves_the_previous_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    expect_code(
+        &root(),
+        &[
+            "generate",
+            "--out",
+            data.to_str().unwrap(),
+            "--leads",
+            "20000",
+        ],
+        0,
+    );
+    let out = tmp.path().join("out");
+    let pipeline = root().join("pipelines/sample.toml");
+    let ok = [
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    expect_code(&root(), &ok, 0);
+    let before = std::fs::read(out.join("manifest.json")).unwrap();
+    let big = data.join("pipeline.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadrecon"))
+        .args([
+            "run",
+            big.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .current_dir(root())
+        .spawn()
+        .unwrap();
+    // Kill it once files appear in its staging folder (it is writing), or after 60 s.
+    let started = std::time::Instant::now();
+    let writing = || {
+        std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().starts_with(".out.tmp-")
+                && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
+        })
+    };
+    while !writing() && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(writing(), "the run never started writing");
+    let _ = child.kill(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run was killed before it finished");
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before);
+    expect_code(&root(), &ok, 0);
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".out.tmp-") || n.starts_with(".out.old-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

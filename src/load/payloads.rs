@@ -31,6 +31,8 @@ pub struct PayloadCounts {
     pub updates: usize,
     /// Contacts the target holds with the same values.
     pub unchanged: usize,
+    /// Requests an earlier run emitted already (state): not written again.
+    pub already_sent: usize,
     /// Requests that break a vendor rule (not sent).
     pub invalid: usize,
     /// Contacts the vendor cannot take.
@@ -132,6 +134,7 @@ pub fn write(dir: &Path, system: System, planned: &[Planned]) -> Result<PayloadC
         }
         match &p.plan {
             Plan::Unchanged => counts.unchanged += 1,
+            Plan::AlreadySent => counts.already_sent += 1,
             Plan::Skip(reason) => {
                 counts.skipped += 1;
                 let s = Skipped {

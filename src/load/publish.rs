@@ -74,14 +74,26 @@ pub fn lock(dest: &Path) -> Result<Lock, PublishError> {
     }
 }
 
-/// A temporary folder beside `dest`, after checking that `dest` may be replaced.
+/// A temporary folder beside `dest`, after checking that `dest` may be replaced. Call it
+/// holding `dest`'s [`lock`]: temporary folders a killed run left behind are removed.
 pub fn staging(dest: &Path) -> Result<TempDir, PublishError> {
-    check_replaceable(dest)?;
     let parent = parent_of(dest);
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let name = dest
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().to_string());
+    // A run killed while publishing may have moved the previous output aside: put it back.
+    // Half-written folders of killed runs go.
+    let (tmp, old) = (format!(".{name}.tmp-"), format!(".{name}.old-"));
+    for entry in std::fs::read_dir(&parent).map_err(io(&parent))?.flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        if file.starts_with(&old) && !dest.exists() {
+            std::fs::rename(entry.path(), dest).map_err(io(dest))?;
+        } else if file.starts_with(&tmp) || file.starts_with(&old) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    check_replaceable(dest)?;
     tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .tempdir_in(&parent)

@@ -136,6 +136,9 @@ pub struct PipelineSection {
     pub output: Option<String>,
     /// Largest share of rejected records (0–1) before the run exits with code 3.
     pub max_reject_ratio: Option<f64>,
+    /// Folder kept between runs (contact ids, payloads sent), relative to the pipeline
+    /// file; `--state` overrides. None: every run starts afresh.
+    pub state: Option<String>,
 }
 
 /// `[[sources]]`: one input.
@@ -181,6 +184,8 @@ pub struct Pipeline {
     pub output: PathBuf,
     /// Reject ratio limit.
     pub max_reject_ratio: Option<f64>,
+    /// State folder, if any.
+    pub state: Option<PathBuf>,
     /// Sources, in file order.
     pub sources: Vec<Source>,
     /// Roster path, if any.
@@ -564,6 +569,7 @@ impl Pipeline {
             ),
             name,
             max_reject_ratio: raw.pipeline.max_reject_ratio,
+            state: raw.pipeline.state.as_ref().map(|s| lexical(&base.join(s))),
             sources,
             roster: raw.agents.and_then(|a| a.roster).map(|r| base.join(r)),
             matching: raw.matching,

@@ -33,6 +33,12 @@ pub struct Manifest {
     pub matching: Matching,
     /// Per target system: its existing export as read, and the payloads planned.
     pub targets: Vec<TargetReport>,
+    /// This run's number in its state (1 without state).
+    pub run: u64,
+    /// The previous run's counts (with state), to compare with this one.
+    pub previous: Option<crate::state::RunCounts>,
+    /// What the run used (changes from run to run, like the timings).
+    pub resources: Resources,
     /// Things a person should know (encoding fallbacks, empty files).
     pub warnings: Vec<String>,
     /// Wall time per stage, in milliseconds.
@@ -148,4 +154,11 @@ pub struct TargetReport {
     /// Creates, updates, unchanged, invalid, skipped.
     #[serde(flatten)]
     pub payloads: crate::load::payloads::PayloadCounts,
+}
+
+/// What a run used.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Resources {
+    /// Peak resident memory, MB.
+    pub peak_rss_mb: u64,
 }

@@ -25,11 +25,13 @@ use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::normalize;
 use crate::pipeline::config::{ConfigError, Pipeline, Source, Target};
+use crate::pipeline::manifest::Resources;
 use crate::pipeline::manifest::{
     Counts, FileInfo, Manifest, Matching, SourceCounts, TargetReport, Timings,
 };
 use crate::progress::Observer;
 use crate::reject::Reject;
+use crate::state::{self, RunCounts, Sent, State, StateError};
 use crate::vendors;
 use crate::vendors::write;
 
@@ -59,6 +61,9 @@ pub enum RunError {
     /// Moving the output into place.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The state folder.
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 impl RunError {
@@ -78,6 +83,8 @@ impl RunError {
 pub struct RunOptions {
     /// Output folder instead of the pipeline's.
     pub out: Option<PathBuf>,
+    /// State folder instead of the pipeline's.
+    pub state: Option<PathBuf>,
 }
 
 /// A finished run.
@@ -232,6 +239,13 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| pipeline.output.clone());
     let _lock = publish::lock(&output)?;
+    let state_dir = options.state.clone().or_else(|| pipeline.state.clone());
+    let _state_lock = state_dir.as_deref().map(publish::lock).transpose()?;
+    let prev = match &state_dir {
+        Some(dir) => State::load(dir)?,
+        None => State::default(),
+    };
+    let this_run = prev.run + 1;
     let staged = publish::staging(&output)?;
 
     let mut timings = Timings::default();
@@ -344,12 +358,20 @@ pub fn run(
 
     let t = Instant::now();
     observer.start("dedupe", 0);
-    let linkage = dedupe::link(&mut leads, &pipeline.matching);
+    let mut linkage = dedupe::link(&mut leads, &pipeline.matching);
+    let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
     timings.dedupe = ms(t);
 
     let t = Instant::now();
     observer.start("payloads", 0);
-    let planned = plan_targets(pipeline, &prep.roster, &linkage, existing, existing_counts);
+    let planned = plan_targets(
+        pipeline,
+        &prep.roster,
+        &linkage,
+        &prev,
+        existing,
+        existing_counts,
+    );
     timings.payloads = ms(t);
 
     let t = Instant::now();
@@ -369,6 +391,7 @@ pub fn run(
         Box::new(|| contacts.write_csv(&dir.join("contacts.csv"))),
         Box::new(|| review.write_csv(&dir.join("review.csv"))),
         Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)),
+        Box::new(|| write_id_changes(&dir.join("id-changes.csv"), this_run, &id_changes)),
     ];
     let results: Vec<Result<(), WriteError>> = writes.par_iter().map(|w| w()).collect();
     drop(writes);
@@ -376,7 +399,39 @@ pub fn run(
         .into_iter()
         .collect::<Result<Vec<()>, WriteError>>()?;
     let mut targets = Vec::with_capacity(planned.len());
+    let mut sent = prev.sent.clone();
     for (target, report, plans) in planned {
+        let memory = sent.entry(target.system.to_string()).or_default();
+        memory.retain(|id, _| known.contains_key(id));
+        for p in &plans {
+            if let write::Plan::Send {
+                request,
+                violations,
+                ..
+            } = &p.plan
+            {
+                if violations.is_empty() {
+                    memory.insert(
+                        p.contact_id.clone(),
+                        Sent {
+                            op: if request.op == write::Op::Create {
+                                "create".into()
+                            } else {
+                                "update".into()
+                            },
+                            idempotency_key: payloads::idempotency_key(
+                                target.system,
+                                request,
+                                &p.contact_id,
+                                p.target_id.as_deref(),
+                            ),
+                            target_id: p.target_id.clone(),
+                            body: request.body.clone(),
+                        },
+                    );
+                }
+            }
+        }
         let payloads = payloads::write(
             &dir.join("payloads").join(target.system.as_str()),
             target.system,
@@ -401,6 +456,9 @@ pub fn run(
             targets,
             warnings,
             timings,
+            run: this_run,
+            previous: prev.last.clone(),
+            id_changes: id_changes.len(),
         },
     );
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
@@ -410,6 +468,29 @@ pub fn run(
         &crate::load::report::render(&manifest, &linkage),
     )?;
     publish::publish(staged, &output)?;
+    // The state moves on only once the outputs are in place: a run that fails before
+    // leaves the state of the last good run.
+    if let Some(dir) = &state_dir {
+        State {
+            run: this_run,
+            contacts: known,
+            sent,
+            last: Some(RunCounts {
+                run: this_run,
+                read: manifest.totals.read,
+                rejected: manifest.totals.rejected,
+                leads: manifest.totals.leads,
+                contacts: manifest.matching.contacts,
+                review: manifest
+                    .matching
+                    .decisions
+                    .get("review")
+                    .copied()
+                    .unwrap_or(0),
+            }),
+        }
+        .save(dir)?;
+    }
     observer.finish();
     Ok(Outcome { manifest, output })
 }
@@ -420,6 +501,7 @@ fn plan_targets<'p>(
     pipeline: &'p Pipeline,
     roster: &Roster,
     linkage: &Linkage,
+    prev: &State,
     existing: Vec<Vec<Lead>>,
     existing_counts: Vec<SourceCounts>,
 ) -> Vec<(&'p Target, Option<SourceCounts>, Vec<Planned>)> {
@@ -474,6 +556,7 @@ fn plan_targets<'p>(
             })
             .collect();
         let ctx = target.write_context(roster);
+        let sent_before = prev.sent.get(target.system.as_str());
         let plans: Vec<Planned> = linkage
             .contacts
             .par_iter()
@@ -482,9 +565,29 @@ fn plan_targets<'p>(
                 let target_id = found.and_then(|f| records[f.record].source.source_id.clone());
                 let existing =
                     found.map(|f| (target_id.as_deref().unwrap_or(""), &current[f.record]));
+                let sent = sent_before.and_then(|m| m.get(&contact.contact_id));
+                let mut plan = match (existing, sent) {
+                    // Created on an earlier run, not in the target's export yet: what
+                    // changed since is an update of what was sent.
+                    (None, Some(s)) if s.op == "create" => {
+                        write::plan_after_create(contact, &s.body, &ctx)
+                    }
+                    _ => write::plan(contact, existing, &ctx),
+                };
+                if let (write::Plan::Send { request, .. }, Some(s)) = (&plan, sent) {
+                    let key = payloads::idempotency_key(
+                        target.system,
+                        request,
+                        &contact.contact_id,
+                        target_id.as_deref(),
+                    );
+                    if key == s.idempotency_key {
+                        plan = write::Plan::AlreadySent;
+                    }
+                }
                 Planned {
                     contact_id: contact.contact_id.clone(),
-                    plan: write::plan(contact, existing, &ctx),
+                    plan,
                     target_id,
                 }
             })
@@ -492,6 +595,38 @@ fn plan_targets<'p>(
         out.push((target, report, plans));
     }
     out
+}
+
+/// `id-changes.csv`: contact ids that changed in this run.
+fn write_id_changes(path: &Path, run: u64, changes: &[state::IdChange]) -> Result<(), WriteError> {
+    datasets::write_csv(
+        path,
+        &["run", "old_contact_id", "new_contact_id", "change"],
+        |w| {
+            for c in changes {
+                w.write_record([
+                    run.to_string().as_str(),
+                    &c.old_contact_id,
+                    &c.new_contact_id,
+                    c.change,
+                ])?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
 
 fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
@@ -549,6 +684,9 @@ struct Reports {
     targets: Vec<TargetReport>,
     warnings: Vec<String>,
     timings: Timings,
+    run: u64,
+    previous: Option<RunCounts>,
+    id_changes: usize,
 }
 
 fn build_manifest(
@@ -563,6 +701,9 @@ fn build_manifest(
         targets,
         warnings,
         timings,
+        run,
+        previous,
+        id_changes,
     } = reports;
     let mut totals = Counts::default();
     for s in &sources {
@@ -590,6 +731,7 @@ fn build_manifest(
         ("contacts.parquet".to_string(), linkage.contacts.len()),
         ("matches.parquet".to_string(), linkage.pairs.len()),
         ("review.csv".to_string(), review),
+        ("id-changes.csv".to_string(), id_changes),
     ]);
     for t in &targets {
         let p = &t.payloads;
@@ -618,6 +760,11 @@ fn build_manifest(
         outputs,
         matching,
         targets,
+        run,
+        previous,
+        resources: Resources {
+            peak_rss_mb: peak_rss_mb(),
+        },
         warnings,
         timings_ms: timings,
     }

@@ -285,8 +285,58 @@ pub enum Plan {
     },
     /// The target has the record with the same values: nothing to send.
     Unchanged,
+    /// The same request was emitted by an earlier run (state): not again.
+    AlreadySent,
     /// The vendor cannot take this contact: why.
     Skip(String),
+}
+
+/// Plans a contact that an earlier run created in the target but that the target's export
+/// does not show yet: an update of the fields that changed since `sent`, where we know
+/// the target's id (Real Geeks takes our UUID, Maxwork our `External_LeadId`); the other
+/// vendors give their own id, so the update waits for their export.
+pub fn plan_after_create(contact: &Contact, sent: &Body, ctx: &WriteContext<'_>) -> Plan {
+    use crate::vendors::{maxwork, realgeeks};
+    let id = match ctx.system {
+        System::Realgeeks => realgeeks::write::uuid_for(&contact.contact_id),
+        System::Maxwork => contact.contact_id.clone(),
+        other => {
+            return match plan(contact, None, ctx) {
+                Plan::Send { request, .. } if request.body == *sent => Plan::AlreadySent,
+                _ => Plan::Skip(format!(
+                    "changed since an earlier run created it; {other} gives its own ids, so the change is sent once the target's export (`existing`) holds the record"
+                )),
+            };
+        }
+    };
+    let draft = match ctx.system {
+        System::Realgeeks => realgeeks::write::draft(contact, ctx),
+        _ => maxwork::write::draft(contact, ctx),
+    };
+    let desired = match draft {
+        Ok(d) => d,
+        Err(reason) => return Plan::Skip(reason),
+    };
+    let update = match ctx.system {
+        System::Realgeeks => realgeeks::write::update(&desired, sent, &id, ctx),
+        _ => maxwork::write::update(&desired, sent, &id, ctx),
+    };
+    match update {
+        None => Plan::AlreadySent,
+        Some((request, notes)) => {
+            let violations = match ctx.system {
+                System::Realgeeks => realgeeks::write::validate(&request),
+                _ => maxwork::write::validate(&request),
+            };
+            let mut adjustments = desired.adjustments;
+            adjustments.extend(notes);
+            Plan::Send {
+                request,
+                adjustments,
+                violations,
+            }
+        }
+    }
 }
 
 /// Plans one contact: a create when `existing` is none, else an update of the target's

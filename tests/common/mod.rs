@@ -54,6 +54,8 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
 pub fn manifest_without_timings(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
-    v.as_object_mut().expect("object").remove("timings_ms");
+    let obj = v.as_object_mut().expect("object");
+    obj.remove("timings_ms");
+    obj.remove("resources");
     v
 }
