@@ -160,7 +160,7 @@ vocabulary! {
 macro_rules! quality_flags {
     ($($(#[$meta:meta])* $name:ident = $bit:expr => $text:literal),+ $(,)?) => {
         /// Data-quality flags on a lead: problems that do not make it a reject.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, serde::Serialize, serde::Deserialize)]
         pub struct Quality(u32);
 
         impl Quality {
@@ -265,7 +265,7 @@ impl std::ops::BitOr for Quality {
 }
 
 /// Where a lead came from.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SourceRef {
     /// Index of the `[[sources]]` entry in the pipeline file.
     pub source_index: usize,
@@ -278,7 +278,7 @@ pub struct SourceRef {
 }
 
 /// Contact data exactly as the source wrote it; the normalize stage reads this.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RawContact {
     /// Given name as written.
     pub first_name: String,
@@ -309,7 +309,7 @@ impl RawContact {
 }
 
 /// A validated, normalized email address (trimmed, lower-case).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Email(pub(crate) String);
 
 impl Email {
@@ -320,7 +320,7 @@ impl Email {
 }
 
 /// A valid phone number in E.164 form (`+14155550123`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Phone(pub(crate) String);
 
 impl Phone {
@@ -331,7 +331,7 @@ impl Phone {
 }
 
 /// The canonical lead.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Lead {
     /// `system:source_id`, or `system:file:line` when the record has no id.
     pub lead_key: String,

@@ -7,7 +7,9 @@ use crate::lead::System;
 use crate::redact;
 
 /// The stage that refused the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Stage {
     /// The container (JSON, JSONL, CSV) could not be read at this place.
     Extract,
@@ -29,7 +31,9 @@ impl Stage {
 }
 
 /// Why a record was refused: a stable snake_case code for each reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Reason {
     /// A JSON line or document that is not valid JSON.
     MalformedJson,
@@ -78,7 +82,7 @@ impl fmt::Display for Reason {
 const RAW_LIMIT: usize = 4000;
 
 /// One refused input record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     /// The stage that refused it.
     pub stage: Stage,

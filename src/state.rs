@@ -379,3 +379,85 @@ mod tests {
         );
     }
 }
+
+/// Parsed input batches kept in the state folder (`cache/<key>.json`), keyed by the
+/// leadrecon version, the source's settings, the roster and every file's SHA-256: a batch
+/// whose files did not change is taken from here instead of being parsed again, with the
+/// same leads, rejects and counts.
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    roster: String,
+    used: std::sync::Mutex<Vec<String>>,
+}
+
+impl Cache {
+    /// The cache in a state folder; `roster` is the roster file's text (or "").
+    pub fn new(state_dir: &Path, roster: &str) -> Cache {
+        Cache {
+            dir: state_dir.join("cache"),
+            roster: hex(&Sha256::digest(roster.as_bytes())),
+            used: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The key of a batch: `settings` describes the source, `files` are (path, sha256).
+    pub fn key(&self, settings: &str, files: &[(&str, &str)]) -> String {
+        let mut h = Sha256::new();
+        for part in [env!("CARGO_PKG_VERSION"), settings, &self.roster] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for (path, sha) in files {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update(sha.as_bytes());
+            h.update([0]);
+        }
+        let key = hex(&h.finalize());
+        if let Ok(mut used) = self.used.lock() {
+            used.push(key.clone());
+        }
+        key
+    }
+
+    /// A cached batch, if there is a readable one.
+    pub fn load<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let text = std::fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Keeps a batch (temporary file, then rename: a killed run leaves no half file).
+    pub fn store<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StateError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| StateError::Io { path, source }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let path = self.dir.join(format!("{key}.json"));
+        let tmp = self.dir.join(format!(".{key}.tmp"));
+        let text = serde_json::to_string(value).expect("a batch serializes");
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
+    }
+
+    /// Removes batches this run did not use (after the state is saved).
+    pub fn collect_garbage(&self) {
+        let used: std::collections::HashSet<String> = self
+            .used
+            .lock()
+            .map(|u| u.iter().map(|k| format!("{k}.json")).collect())
+            .unwrap_or_default();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                if !used.contains(e.file_name().to_string_lossy().as_ref()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

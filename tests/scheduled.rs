@@ -291,3 +291,131 @@ fn a_run_killed_while_writing_leaves_the_previous_output() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn outputs(out: &std::path::Path) -> Vec<(String, String)> {
+    let mut files = vec![];
+    for name in [
+        "leads.csv",
+        "contacts.csv",
+        "rejects.csv",
+        "review.csv",
+        "id-changes.csv",
+    ] {
+        files.push((
+            name.to_string(),
+            std::fs::read_to_string(out.join(name)).unwrap(),
+        ));
+    }
+    for system in ["peakidx", "leadpro", "realgeeks", "epixel", "maxwork"] {
+        for f in ["create", "update", "invalid", "skipped"] {
+            let name = format!("payloads/{system}/{f}.jsonl");
+            files.push((
+                name.clone(),
+                std::fs::read_to_string(out.join(&name)).unwrap(),
+            ));
+        }
+    }
+    files.push((
+        "manifest.json".into(),
+        common::manifest_without_timings(out).to_string(),
+    ));
+    files
+}
+
+#[test]
+fn an_incremental_run_equals_a_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("tests/fixtures/payloads"), &data);
+    let pipeline = data.join("pipeline.toml");
+    let run = |out: &str, state: &str| {
+        let (out, state) = (tmp.path().join(out), tmp.path().join(state));
+        expect_code(
+            tmp.path(),
+            &[
+                "run",
+                pipeline.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+                "--quiet",
+            ],
+            0,
+        );
+        out
+    };
+    run("first", "state");
+    // A new lead arrives; the targets' exports are the same files.
+    let mut crm = std::fs::read_to_string(data.join("crm.csv")).unwrap();
+    crm.push_str(
+        "6,a-0001,Eve,Moss,eve.moss@gmail.com,(312) 555-0111,buyer,new,,,,,,2025-03-08T12:00:00Z\n",
+    );
+    std::fs::write(data.join("crm.csv"), crm).unwrap();
+    // The same state without its cache: every file is parsed again.
+    copy_dir(&tmp.path().join("state"), &tmp.path().join("state-full"));
+    std::fs::remove_dir_all(tmp.path().join("state-full/cache")).unwrap();
+    let incremental = run("incremental", "state");
+    let full = run("full", "state-full");
+    let resources = |out: &std::path::Path| manifest(out)["resources"].clone();
+    assert_eq!(
+        resources(&incremental)["parsed_batches"],
+        1,
+        "only crm.csv is read again"
+    );
+    assert_eq!(resources(&incremental)["cached_batches"], 5);
+    assert_eq!(resources(&full)["cached_batches"], 0);
+    for ((name, a), (_, b)) in outputs(&incremental).iter().zip(outputs(&full)) {
+        assert_eq!(*a, b, "{name}");
+    }
+    // And the same leads and contacts as a run from scratch with no state at all.
+    let scratch = run("scratch", "state-scratch");
+    for name in ["leads.csv", "contacts.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(incremental.join(name)).unwrap(),
+            std::fs::read_to_string(scratch.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Only Eve is new to the targets that take creates.
+    let creates =
+        std::fs::read_to_string(incremental.join("payloads/maxwork/create.jsonl")).unwrap();
+    assert_eq!(creates.lines().count(), 1, "{creates}");
+    assert!(creates.contains("Eve Moss"));
+}
+
+#[test]
+fn payloads_are_the_same_on_one_thread_or_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = root().join("tests/fixtures/payloads/pipeline.toml");
+    let run = |threads: &str| {
+        let out = tmp.path().join(format!("t{threads}"));
+        expect_code(
+            &root(),
+            &[
+                "run",
+                pipeline.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--threads",
+                threads,
+                "--quiet",
+            ],
+            0,
+        );
+        outputs(&out)
+    };
+    assert_eq!(run("1"), run("2"));
+}

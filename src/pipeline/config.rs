@@ -331,6 +331,23 @@ impl Source {
         }
     }
 
+    /// Everything about the source that changes how its files parse, for the state's
+    /// cache key.
+    pub fn cache_settings(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+            self.index,
+            self.name,
+            self.system,
+            self.region_code,
+            self.timezone.map_or("", |t| t.name()),
+            self.date_order,
+            self.agent,
+            self.format,
+            self.columns
+        )
+    }
+
     /// What normalizing the source's leads needs to know.
     pub fn normalize_context(&self) -> NormalizeContext {
         NormalizeContext {

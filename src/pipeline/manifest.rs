@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The manifest.
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +88,7 @@ pub struct SourceCounts {
 }
 
 /// One input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileInfo {
     /// Path relative to the pipeline file.
     pub path: String,
@@ -161,4 +161,9 @@ pub struct TargetReport {
 pub struct Resources {
     /// Peak resident memory, MB.
     pub peak_rss_mb: u64,
+    /// Input batches (a file, or a Real Geeks source's files) taken from the state's cache
+    /// because their files had not changed.
+    pub cached_batches: usize,
+    /// Input batches read and parsed.
+    pub parsed_batches: usize,
 }

@@ -246,6 +246,17 @@ pub fn run(
         None => State::default(),
     };
     let this_run = prev.run + 1;
+    let cache = match (&state_dir, &pipeline.roster) {
+        (Some(dir), roster) => {
+            let text = roster
+                .as_ref()
+                .and_then(|r| std::fs::read_to_string(r).ok())
+                .unwrap_or_default();
+            Some(state::Cache::new(dir, &text))
+        }
+        (None, _) => None,
+    };
+    let mut resources = Resources::default();
     let staged = publish::staging(&output)?;
 
     let mut timings = Timings::default();
@@ -277,43 +288,44 @@ pub fn run(
                 .iter()
                 .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
                 .collect::<Result<Vec<_>, _>>()?;
-            let is_record = vendors::is_record(source.system);
-            let mut records = Vec::new();
-            for file in &files {
-                let place = crate::reject::Place {
-                    system: source.system,
-                    source_index: source.index,
-                    file: &file.display,
-                    line: 0,
-                };
-                let recs = extract::records(file, place, is_record);
-                infos.push(FileInfo {
-                    path: file.display.clone(),
-                    bytes: file.bytes,
-                    sha256: file.sha256.clone(),
-                    format: file.format.as_str().to_string(),
-                    records: recs.len(),
-                });
-                warnings.extend(file.warnings.iter().cloned());
-                counts.read += recs.len();
-                records.extend(recs);
-            }
             timings.extract += ms(t);
-
+            let key = cache.as_ref().map(|c| {
+                let ids: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|f| (f.display.as_str(), f.sha256.as_str()))
+                    .collect();
+                c.key(&source.cache_settings(), &ids)
+            });
+            // Taking a batch from the cache counts as extracting it.
             let t = Instant::now();
-            let adapted = vendors::read_source(records, &ctx);
-            timings.adapt += ms(t);
-            counts.rejected += adapted.rejects.len();
-            counts.folded += adapted.folded;
-            rejects.extend(adapted.rejects);
-
-            let t = Instant::now();
-            let mut batch_leads = adapted.leads;
-            batch_leads
-                .par_iter_mut()
-                .for_each(|lead| normalize::lead(lead, &nctx));
-            timings.normalize += ms(t);
-            source_leads.extend(batch_leads);
+            let cached: Option<Batch> = cache
+                .as_ref()
+                .zip(key.as_deref())
+                .and_then(|(c, k)| c.load(k));
+            timings.extract += ms(t);
+            let parsed = cached.is_none();
+            let b = match cached {
+                Some(b) => b,
+                None => {
+                    let b = parse_batch(&files, source, &ctx, &nctx, &mut timings);
+                    if let (Some(c), Some(k)) = (&cache, &key) {
+                        c.store(k, &b)?;
+                    }
+                    b
+                }
+            };
+            if parsed {
+                resources.parsed_batches += 1;
+            } else {
+                resources.cached_batches += 1;
+            }
+            counts.read += b.read;
+            counts.rejected += b.rejects.len();
+            counts.folded += b.folded;
+            infos.extend(b.infos);
+            warnings.extend(b.warnings);
+            rejects.extend(b.rejects);
+            source_leads.extend(b.leads);
             observer.advance(batch.len() as u64);
         }
         counts.loaded = counts.read - counts.rejected;
@@ -459,6 +471,7 @@ pub fn run(
             run: this_run,
             previous: prev.last.clone(),
             id_changes: id_changes.len(),
+            resources,
         },
     );
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
@@ -490,6 +503,9 @@ pub fn run(
             }),
         }
         .save(dir)?;
+        if let Some(c) = &cache {
+            c.collect_garbage();
+        }
     }
     observer.finish();
     Ok(Outcome { manifest, output })
@@ -597,6 +613,72 @@ fn plan_targets<'p>(
     out
 }
 
+/// One input batch (a file, or a Real Geeks source's files) parsed: what the state's
+/// cache keeps.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Batch {
+    leads: Vec<Lead>,
+    rejects: Vec<Reject>,
+    infos: Vec<FileInfo>,
+    warnings: Vec<String>,
+    read: usize,
+    folded: usize,
+}
+
+/// Extracts, adapts and normalizes one batch.
+fn parse_batch(
+    files: &[FileData],
+    source: &Source,
+    ctx: &vendors::SourceContext<'_>,
+    nctx: &normalize::NormalizeContext,
+    timings: &mut Timings,
+) -> Batch {
+    let t = Instant::now();
+    let is_record = vendors::is_record(source.system);
+    let mut records = Vec::new();
+    let mut infos = Vec::new();
+    let mut warnings = Vec::new();
+    for file in files {
+        let place = crate::reject::Place {
+            system: source.system,
+            source_index: source.index,
+            file: &file.display,
+            line: 0,
+        };
+        let recs = extract::records(file, place, is_record);
+        infos.push(FileInfo {
+            path: file.display.clone(),
+            bytes: file.bytes,
+            sha256: file.sha256.clone(),
+            format: file.format.as_str().to_string(),
+            records: recs.len(),
+        });
+        warnings.extend(file.warnings.iter().cloned());
+        records.extend(recs);
+    }
+    let read = records.len();
+    timings.extract += ms(t);
+
+    let t = Instant::now();
+    let adapted = vendors::read_source(records, ctx);
+    timings.adapt += ms(t);
+
+    let t = Instant::now();
+    let mut leads = adapted.leads;
+    leads
+        .par_iter_mut()
+        .for_each(|lead| normalize::lead(lead, nctx));
+    timings.normalize += ms(t);
+    Batch {
+        leads,
+        rejects: adapted.rejects,
+        infos,
+        warnings,
+        read,
+        folded: adapted.folded,
+    }
+}
+
 /// `id-changes.csv`: contact ids that changed in this run.
 fn write_id_changes(path: &Path, run: u64, changes: &[state::IdChange]) -> Result<(), WriteError> {
     datasets::write_csv(
@@ -687,6 +769,7 @@ struct Reports {
     run: u64,
     previous: Option<RunCounts>,
     id_changes: usize,
+    resources: Resources,
 }
 
 fn build_manifest(
@@ -704,7 +787,9 @@ fn build_manifest(
         run,
         previous,
         id_changes,
+        mut resources,
     } = reports;
+    resources.peak_rss_mb = peak_rss_mb();
     let mut totals = Counts::default();
     for s in &sources {
         totals.add(&s.counts);
@@ -762,9 +847,7 @@ fn build_manifest(
         targets,
         run,
         previous,
-        resources: Resources {
-            peak_rss_mb: peak_rss_mb(),
-        },
+        resources,
         warnings,
         timings_ms: timings,
     }
