@@ -16,17 +16,7 @@ const FILES: [&str; 4] = ["create", "update", "invalid", "skipped"];
 
 fn run(out: &Path) {
     let pipeline = root().join("tests/fixtures/payloads/pipeline.toml");
-    expect_code(
-        &root(),
-        &[
-            "run",
-            pipeline.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ],
-        0,
-    );
+    common::run_ok(&pipeline, out, &["--quiet"]);
 }
 
 fn lines(out: &Path, system: &str, file: &str) -> Vec<Value> {
@@ -176,17 +166,7 @@ fn shipped_migration_pipelines_run_on_the_sample_data() {
     ] {
         let out = tmp.path().join(name);
         let pipeline = root().join(format!("pipelines/{name}.toml"));
-        expect_code(
-            &root(),
-            &[
-                "run",
-                pipeline.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ],
-            0,
-        );
+        common::run_ok(&pipeline, &out, &["--quiet"]);
         let creates = lines(&out, system, "create");
         assert!(!creates.is_empty(), "{name}: no creates for {system}");
     }

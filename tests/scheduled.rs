@@ -98,18 +98,10 @@ fn the_report_is_one_self_contained_page() {
 
 fn run_payloads(out: &std::path::Path, state: &std::path::Path) {
     let pipeline = root().join("tests/fixtures/payloads/pipeline.toml");
-    expect_code(
-        &root(),
-        &[
-            "run",
-            pipeline.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-            "--quiet",
-        ],
-        0,
+    common::run_ok(
+        &pipeline,
+        out,
+        &["--state", state.to_str().unwrap(), "--quiet"],
     );
 }
 
@@ -402,19 +394,7 @@ fn payloads_are_the_same_on_one_thread_or_two() {
     let pipeline = root().join("tests/fixtures/payloads/pipeline.toml");
     let run = |threads: &str| {
         let out = tmp.path().join(format!("t{threads}"));
-        expect_code(
-            &root(),
-            &[
-                "run",
-                pipeline.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--threads",
-                threads,
-                "--quiet",
-            ],
-            0,
-        );
+        common::run_ok(&pipeline, &out, &["--threads", threads, "--quiet"]);
         outputs(&out)
     };
     assert_eq!(run("1"), run("2"));

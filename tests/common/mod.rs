@@ -59,3 +59,15 @@ pub fn manifest_without_timings(dir: &Path) -> serde_json::Value {
     obj.remove("resources");
     v
 }
+
+/// `leadrecon run PIPELINE --out OUT [extra…]` from the repository root; expects exit 0.
+pub fn run_ok(pipeline: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        pipeline.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    expect_code(&root(), &args, 0)
+}
