@@ -96,6 +96,42 @@ impl<'a> Table<'a> {
         Ok(())
     }
 
+    /// Writes tables of one schema as one Parquet file (zstd), a row group at a time, so
+    /// only one chunk is in memory as columns (`matches.parquet` has tens of millions of
+    /// rows at a million leads). An empty iterator writes nothing.
+    pub fn write_parquet_chunks(
+        path: &Path,
+        chunks: impl Iterator<Item = Table<'a>>,
+    ) -> Result<(), WriteError> {
+        let err = |message: String| WriteError::Parquet {
+            path: path.display().to_string(),
+            message,
+        };
+        let mut writer = None;
+        for chunk in chunks {
+            let df = chunk.frame().map_err(|e| err(e.to_string()))?;
+            if writer.is_none() {
+                let file = std::fs::File::create(path).map_err(|source| WriteError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                writer = Some(
+                    ParquetWriter::new(std::io::BufWriter::new(file))
+                        .with_compression(ParquetCompression::Zstd(None))
+                        .batched(df.schema())
+                        .map_err(|e| err(e.to_string()))?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write_batch(&df).map_err(|e| err(e.to_string()))?;
+            }
+        }
+        if let Some(w) = writer {
+            w.finish().map_err(|e| err(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
     pub fn write_csv(&self, path: &Path) -> Result<(), WriteError> {
         let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();

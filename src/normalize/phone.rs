@@ -27,8 +27,34 @@ pub fn split_field(raw: &str) -> impl Iterator<Item = &str> {
         .filter(|s| s.chars().filter(char::is_ascii_digit).count() >= 3)
 }
 
+/// Numbers each worker thread has normalized, by text and region: the same number comes
+/// back in every record of a lead and every lead of a person, and libphonenumber's parse is
+/// the costliest step of normalizing. Bounded: cleared when it grows past this.
+const CACHE_LIMIT: usize = 1 << 16;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<std::collections::HashMap<(String, Id), Option<NormalizedPhone>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Normalizes one number, or `None` when it is not a valid number.
 pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
+    let key = (raw.to_string(), region);
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let result = parse_uncached(raw, region);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(key, result.clone());
+    });
+    result
+}
+
+fn parse_uncached(raw: &str, region: Id) -> Option<NormalizedPhone> {
     let text = clean(raw);
     if text.is_empty() {
         return None;

@@ -20,6 +20,7 @@ use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
 use crate::lead::{Lead, System};
 use crate::load::contacts;
+use crate::load::table::Table;
 use crate::load::datasets::{self, WriteError};
 use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
@@ -393,10 +394,24 @@ pub fn run(
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
     let contacts = contacts::contacts_table(&linkage.contacts);
-    let matches = contacts::matches_table(&leads, &linkage.pairs, &linkage.model);
+    // Matches are written a row group at a time: never all pairs as columns at once.
+    const MATCH_ROWS: usize = 512 * 512;
+    let write_matches = || {
+        let mut chunks = linkage
+            .pairs
+            .chunks(MATCH_ROWS)
+            .map(|c| contacts::matches_table(&leads, c, &linkage.model))
+            .peekable();
+        if chunks.peek().is_none() {
+            contacts::matches_table(&leads, &[], &linkage.model)
+                .write_parquet(&dir.join("matches.parquet"))
+        } else {
+            Table::write_parquet_chunks(&dir.join("matches.parquet"), chunks)
+        }
+    };
     let review = contacts::review_table(&leads, &linkage.pairs);
     let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
-        Box::new(|| matches.write_parquet(&dir.join("matches.parquet"))),
+        Box::new(write_matches),
         Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names)),
         Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names)),
         Box::new(|| contacts.write_parquet(&dir.join("contacts.parquet"))),
