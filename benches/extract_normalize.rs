@@ -1,6 +1,7 @@
-//! Extract + adapt + normalize, and the whole run, on generated data (seeded, so every run
-//! measures the same input). `cargo bench` prints time and elements (records or leads)
-//! per second for each stage.
+//! Every stage on generated data (seeded, so every run measures the same input): extract +
+//! adapt, normalize, fold, dedupe, and the whole run with its outputs. `cargo bench
+//! --bench extract_normalize` prints time and elements (records or leads) per second for
+//! each. End to end at 100k and 1M leads: `scripts/bench-e2e`.
 
 use std::path::Path;
 
@@ -127,6 +128,48 @@ fn stages(c: &mut Criterion) {
                         .for_each(|(i, lead)| normalize::lead(lead, &contexts[*i]));
                     batch
                 },
+                criterion::BatchSize::LargeInput,
+            )
+        },
+    );
+    g.finish();
+
+    let mut normalized: Vec<Lead> = leads
+        .iter()
+        .map(|(i, lead)| {
+            let mut lead = lead.clone();
+            normalize::lead(&mut lead, &contexts[*i]);
+            lead
+        })
+        .collect();
+    normalized.sort_by(|a, b| a.lead_key.cmp(&b.lead_key));
+    let mut g = c.benchmark_group("fold");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(normalized.len() as u64));
+    g.bench_function(
+        BenchmarkId::from_parameter(format!("{}-leads", normalized.len())),
+        |b| {
+            b.iter_batched(
+                || normalized.clone(),
+                |batch| leadrecon::fold::fold(batch).0.len(),
+                criterion::BatchSize::LargeInput,
+            )
+        },
+    );
+    g.finish();
+
+    let (mut folded, _) = leadrecon::fold::fold(normalized);
+    folded.sort_by(|a, b| a.lead_key.cmp(&b.lead_key));
+    let config = leadrecon::pipeline::config::MatchConfig::default();
+    let mut g = c.benchmark_group("dedupe");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(folded.len() as u64));
+    g.bench_function(
+        BenchmarkId::from_parameter(format!("{}-leads", folded.len())),
+        |b| {
+            b.iter_batched(
+                || folded.clone(),
+                |mut batch| leadrecon::dedupe::link(&mut batch, &config).contacts.len(),
                 criterion::BatchSize::LargeInput,
             )
         },

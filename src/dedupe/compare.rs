@@ -214,15 +214,51 @@ fn phone_pair(a: &str, b: &str) -> PhoneLevel {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PreparedEmail {
     /// The address as normalized.
-    pub address: String,
+    pub address: Fingerprinted,
     /// Its mailbox (see [`mailbox`]).
-    mailbox: String,
+    mailbox: Fingerprinted,
     /// Where the mailbox's domain starts ('@' index, or the length when there is none).
     at: usize,
+    /// The mailbox's local part.
+    local: Fingerprinted,
     /// The mailbox's local part without dots.
-    local_nodots: String,
+    local_nodots: Fingerprinted,
     /// The mailbox without ASCII digits.
-    letters: String,
+    letters: Fingerprinted,
+    /// How many bytes of the mailbox fall in each of 32 buckets: two edits change at most
+    /// four counts, so most pairs are told apart without an edit distance.
+    histogram: [u8; 32],
+    /// Whether the mailbox is ASCII (bytes are characters: the histogram applies).
+    ascii: bool,
+}
+
+/// Text with its hash: most compared values differ, and differing hashes say so without
+/// comparing the bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprinted {
+    hash: u64,
+    text: String,
+}
+
+impl Fingerprinted {
+    fn new(text: String) -> Fingerprinted {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        text.hash(&mut h);
+        Fingerprinted {
+            hash: h.finish(),
+            text,
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn same(&self, other: &Fingerprinted) -> bool {
+        self.hash == other.hash && self.text == other.text
+    }
 }
 
 impl PreparedEmail {
@@ -230,21 +266,43 @@ impl PreparedEmail {
     pub fn new(address: &str) -> PreparedEmail {
         let mailbox = mailbox(address);
         let at = mailbox.rfind('@').unwrap_or(mailbox.len());
+        let mut histogram = [0u8; 32];
+        for b in mailbox.bytes() {
+            let slot = &mut histogram[(b % 32) as usize];
+            *slot = slot.saturating_add(1);
+        }
         PreparedEmail {
-            address: address.to_string(),
-            local_nodots: mailbox[..at].replace('.', ""),
-            letters: mailbox.chars().filter(|c| !c.is_ascii_digit()).collect(),
+            address: Fingerprinted::new(address.to_string()),
+            local: Fingerprinted::new(mailbox[..at].to_string()),
+            local_nodots: Fingerprinted::new(mailbox[..at].replace('.', "")),
+            letters: Fingerprinted::new(mailbox.chars().filter(|c| !c.is_ascii_digit()).collect()),
             at,
-            mailbox,
+            histogram,
+            ascii: mailbox.is_ascii(),
+            mailbox: Fingerprinted::new(mailbox),
         }
     }
 
-    fn local(&self) -> &str {
-        &self.mailbox[..self.at]
+    /// Whether the two mailboxes are at most two edits apart.
+    fn within_two_edits(&self, other: &PreparedEmail) -> bool {
+        let (a, b) = (self.mailbox.as_str(), other.mailbox.as_str());
+        if !self.ascii || !other.ascii {
+            return osa_distance(a, b) <= 2;
+        }
+        if a.len().abs_diff(b.len()) > 2 {
+            return false;
+        }
+        let changed: u32 = self
+            .histogram
+            .iter()
+            .zip(&other.histogram)
+            .map(|(x, y)| u32::from(x.abs_diff(*y)))
+            .sum();
+        changed <= 4 && osa_distance(a, b) <= 2
     }
 
     fn domain(&self) -> &str {
-        self.mailbox.get(self.at + 1..).unwrap_or("")
+        self.mailbox.text.get(self.at + 1..).unwrap_or("")
     }
 }
 
@@ -268,45 +326,24 @@ pub fn prepared_emails(a: &[PreparedEmail], b: &[PreparedEmail]) -> EmailLevel {
 }
 
 fn email_pair(a: &PreparedEmail, b: &PreparedEmail) -> EmailLevel {
-    if a.address == b.address {
+    if a.address.same(&b.address) {
         return EmailLevel::Exact;
     }
-    if a.mailbox == b.mailbox {
+    if a.mailbox.same(&b.mailbox) {
         return EmailLevel::SameMailbox;
     }
     // Dots are ignored here: a misspelt gmail.com loses the Gmail dot rule.
-    if a.local_nodots == b.local_nodots && domain_typo(a.domain(), b.domain()) {
+    if a.local_nodots.same(&b.local_nodots) && domain_typo(a.domain(), b.domain()) {
         return EmailLevel::DomainTypo;
     }
     // Addresses that differ only in their digits are other accounts (ann.lee12, ann.lee85).
-    if a.letters != b.letters && within_two_edits(&a.mailbox, &b.mailbox) {
+    if !a.letters.same(&b.letters) && a.within_two_edits(b) {
         return EmailLevel::Edits;
     }
-    if a.local() == b.local() {
+    if a.local.same(&b.local) {
         return EmailLevel::SameLocalPart;
     }
     EmailLevel::Different
-}
-
-/// Whether two strings are at most two edits apart (optimal string alignment). Most pairs
-/// are far apart, and two edits change at most four characters' counts, so counting
-/// bytes first rules them out without the quadratic distance.
-fn within_two_edits(a: &str, b: &str) -> bool {
-    if !a.is_ascii() || !b.is_ascii() {
-        return osa_distance(a, b) <= 2;
-    }
-    if a.len().abs_diff(b.len()) > 2 {
-        return false;
-    }
-    let mut counts = [0i16; 256];
-    for &x in a.as_bytes() {
-        counts[x as usize] += 1;
-    }
-    for &x in b.as_bytes() {
-        counts[x as usize] -= 1;
-    }
-    let changed: u32 = counts.iter().map(|c| c.unsigned_abs() as u32).sum();
-    changed <= 4 && osa_distance(a, b) <= 2
 }
 
 /// Whether an email's local part is made of the name alone (ann.lee, annlee, alee,
