@@ -36,6 +36,7 @@ fn main() {
             &RunOptions {
                 out: Some(out.clone()),
                 state: None,
+                shard: None,
             },
             &Silent,
         )

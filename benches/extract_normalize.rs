@@ -169,7 +169,11 @@ fn stages(c: &mut Criterion) {
         |b| {
             b.iter_batched(
                 || folded.clone(),
-                |mut batch| leadrecon::dedupe::link(&mut batch, &config).contacts.len(),
+                |mut batch| {
+                    leadrecon::dedupe::link_all(&mut batch, &config)
+                        .contacts
+                        .len()
+                },
                 criterion::BatchSize::LargeInput,
             )
         },
@@ -187,6 +191,7 @@ fn stages(c: &mut Criterion) {
                 &RunOptions {
                     out: Some(out.clone()),
                     state: None,
+                    shard: None,
                 },
                 &Silent,
             )

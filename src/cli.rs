@@ -34,6 +34,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the lead systems and the fields each adapter reads.
     Systems,
+    /// Join the outputs of `run --shard I/N` (every part of one run) into the output a
+    /// single machine would have written.
+    Merge(MergeArgs),
     /// Show why leads merged or not: per-field levels and weights of every compared
     /// pair of a lead, or of a contact's leads.
     Explain(ExplainArgs),
@@ -70,6 +73,27 @@ pub struct RunArgs {
     /// Exit with code 5 when pairs wait for a person in review.csv.
     #[arg(long)]
     pub fail_on_review: bool,
+    /// Link only part I of N of the agents (I counts from 0), to spread one pipeline over
+    /// N machines; `leadrecon merge` joins the parts. Every part reads all inputs; give
+    /// each its own --out. Needs `[match] scope = "agent"`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+/// `leadrecon merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The pipeline file the parts ran.
+    pub pipeline: PathBuf,
+    /// The parts' output folders (every part from 0 to N-1, once).
+    #[arg(required = true, value_name = "PART_DIR")]
+    pub parts: Vec<PathBuf>,
+    /// Output folder, instead of the pipeline's `output`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the merged manifest as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How a run reports on stderr.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use leadrecon::cli::LogFormat;
-use leadrecon::cli::{Cli, Command, ExplainArgs, GenerateArgs, RunArgs, ValidateArgs};
+use leadrecon::cli::{Cli, Command, ExplainArgs, GenerateArgs, MergeArgs, RunArgs, ValidateArgs};
 use leadrecon::pipeline::config::Pipeline;
 use leadrecon::pipeline::manifest::Manifest;
 use leadrecon::pipeline::run::{self, RunError, RunOptions};
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd(args),
         Command::Validate(args) => validate_cmd(args),
         Command::Systems => systems_cmd(),
+        Command::Merge(args) => merge_cmd(args),
         Command::Explain(args) => explain_cmd(args),
         Command::Generate(args) => generate_cmd(args),
     };
@@ -82,6 +83,7 @@ fn run_cmd(args: RunArgs) -> Exit {
     let options = RunOptions {
         out: args.out,
         state: args.state,
+        shard: args.shard,
     };
     let outcome = match run::run(&pipeline, &options, observer) {
         Ok(o) => o,
@@ -220,6 +222,28 @@ fn systems_cmd() -> Exit {
         let _ = writeln!(out);
     }
     Exit::Ok
+}
+
+fn merge_cmd(args: MergeArgs) -> Exit {
+    let pipeline = match load_pipeline(&args.pipeline) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let out = args.out.unwrap_or_else(|| pipeline.output.clone());
+    match leadrecon::merge::merge(&pipeline, &args.parts, &out) {
+        Ok(manifest) => {
+            if args.json {
+                let json = serde_json::to_string(&manifest).expect("the manifest serializes");
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "{json}");
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            report(&anyhow::Error::new(e).context(format!("cannot merge into {}", out.display())));
+            Exit::Fatal
+        }
+    }
 }
 
 fn explain_cmd(args: ExplainArgs) -> Exit {

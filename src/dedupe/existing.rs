@@ -56,12 +56,12 @@ pub fn find(
     existing: &[Lead],
     direct: &[(usize, usize)],
     model: &Model,
+    tf: &TermFrequencies,
     config: &MatchConfig,
 ) -> Vec<Option<Found>> {
     let nc = contacts.len();
     let mut records: Vec<MatchRecord> = contacts.iter().map(MatchRecord::of_contact).collect();
     records.extend(existing.iter().map(MatchRecord::of));
-    let tf = TermFrequencies::of(&records);
     let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
     for (a, b) in block::candidate_pairs(&records, config.scope, block::Limits::default()) {
         let (a, b) = (a as usize, b as usize);
@@ -69,7 +69,7 @@ pub fn find(
             continue;
         }
         let (ra, rb) = (&records[a], &records[b]);
-        let p = model.score(&Levels::of(ra, rb), ra, Some(&tf)).probability;
+        let p = model.score(&Levels::of(ra, rb), ra, Some(tf)).probability;
         if p >= config.match_threshold && !conflict(ra, rb) {
             pairs.push((p, a, b - nc));
         }
@@ -139,6 +139,7 @@ mod tests {
             &existing,
             &[],
             &Model::default(),
+            &TermFrequencies::of(&[]),
             &MatchConfig::default(),
         );
         assert_eq!(found[0].map(|f| f.record), Some(1));
@@ -167,6 +168,7 @@ mod tests {
             &existing,
             &[(1, 0)],
             &Model::default(),
+            &TermFrequencies::of(&[]),
             &MatchConfig::default(),
         );
         assert_eq!(found[1].map(|f| f.probability), Some(1.0));

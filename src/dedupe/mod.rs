@@ -187,8 +187,6 @@ pub enum Decision {
     Review,
     /// Not the same contact.
     NonMatch,
-    /// Leads of different agents (agent scope): compared for person links only.
-    OtherAgent,
 }
 
 impl Decision {
@@ -198,7 +196,6 @@ impl Decision {
             Decision::Match => "match",
             Decision::Review => "review",
             Decision::NonMatch => "non_match",
-            Decision::OtherAgent => "other_agent",
         }
     }
 }
@@ -227,69 +224,131 @@ pub struct Linkage {
     pub pairs: Vec<ScoredPair>,
     /// The model used (estimated or default).
     pub model: Model,
+    /// Name frequencies over every lead the model was trained on.
+    pub tf: TermFrequencies,
 }
 
 /// Random pairs compared to estimate u.
 const U_SAMPLES: usize = 100_000;
 /// EM iterations at most.
 const EM_ITERATIONS: usize = 50;
+/// Leads up to which m and the prior train on the candidate pairs of every lead. Above
+/// this the candidate pairs of a sample of about this many leads train them (chosen by a
+/// hash of the lead key, so every run and every shard picks the same): EM over level
+/// patterns needs thousands of matching pairs, not millions, and blocking and comparing
+/// every pair of a million leads only to train would cost as much as linking them.
+pub const TRAIN_LEADS: usize = 250_000;
 
-fn short_id(prefix: &str, key: &str) -> String {
+/// A deterministic id: `prefix-` and 12 hex digits of the key's SHA-256.
+pub fn short_id(prefix: &str, key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}")
+    let mut out = String::with_capacity(prefix.len() + 13);
+    out.push_str(prefix);
+    out.push('-');
+    for b in digest.iter().take(6) {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
-/// Links leads (sorted by `lead_key`) into contacts: sets each lead's `contact_id` and
-/// `match_score`, and returns the golden records and every scored pair.
-pub fn link(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
-    let records: Vec<MatchRecord> = leads.par_iter().map(MatchRecord::of).collect();
-    let candidates = block::candidate_pairs(&records, Scope::Global, block::Limits::default());
+/// The match view of every lead, in lead order.
+pub fn records(leads: &[Lead]) -> Vec<MatchRecord> {
+    leads.par_iter().map(MatchRecord::of).collect()
+}
+
+/// What linking needs from the whole input, whatever part of it one run links: the model
+/// (m, u and prior) and the name frequencies.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// m, u and the prior.
+    pub model: Model,
+    /// Name frequencies.
+    pub tf: TermFrequencies,
+}
+
+fn stable_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same on every run and machine.
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Estimates the model from every lead (sorted by `lead_key`) and its match record: u from
+/// random pairs of all records, m and the prior by EM over the candidate pairs of all
+/// leads (every agent: the same person under two agents trains m too), or of a sample when
+/// there are more than [`TRAIN_LEADS`]. A sharded run trains on every lead too, so each
+/// shard has the model a single run would.
+pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
+    let sampled: Vec<MatchRecord>;
+    let training: &[MatchRecord] = if records.len() > TRAIN_LEADS {
+        let cut = (u64::MAX as f64 * (TRAIN_LEADS as f64 / records.len() as f64)) as u64;
+        sampled = leads
+            .iter()
+            .zip(records)
+            .filter(|(l, _)| stable_hash(&l.lead_key) <= cut)
+            .map(|(_, r)| r.clone())
+            .collect();
+        &sampled
+    } else {
+        records
+    };
+    let candidates = block::candidate_pairs(training, Scope::Global, block::Limits::default());
     let levels: Vec<Levels> = candidates
         .par_iter()
-        .map(|&(a, b)| Levels::of(&records[a as usize], &records[b as usize]))
+        .map(|&(a, b)| Levels::of(&training[a as usize], &training[b as usize]))
         .collect();
     let mut start = Model::default();
-    if let Some(u) = score::estimate_u(&records, U_SAMPLES, &start.u) {
+    if let Some(u) = score::estimate_u(records, U_SAMPLES, &start.u) {
         start.u = u;
     }
-    let model = score::estimate(&levels, records.len(), &start, EM_ITERATIONS);
-    let tf = TermFrequencies::of(&records);
-    let in_scope = |a: u32, b: u32| {
-        config.scope == Scope::Global || records[a as usize].agent == records[b as usize].agent
-    };
+    Trained {
+        model: score::estimate(&levels, training.len(), &start, EM_ITERATIONS),
+        tf: TermFrequencies::of(records),
+    }
+}
+
+/// Links leads (sorted by `lead_key`, with their match records) into contacts with a
+/// trained model: sets each lead's `contact_id` and `match_score`, and returns the golden
+/// records (with person links among them) and every scored pair. In agent scope only
+/// leads of one agent are compared, so the agents' leads can be linked apart (`--shard`).
+pub fn link(
+    leads: &mut [Lead],
+    records: &[MatchRecord],
+    trained: Trained,
+    config: &MatchConfig,
+) -> Linkage {
+    let Trained { model, tf } = trained;
+    let candidates = block::candidate_pairs(records, config.scope, block::Limits::default());
     let mut pairs: Vec<ScoredPair> = candidates
         .par_iter()
-        .zip(levels.par_iter())
-        .map(|(&(a, b), lv)| ScoredPair {
-            a,
-            b,
-            levels: *lv,
-            score: model.score(lv, &records[a as usize], Some(&tf)),
-            decision: Decision::NonMatch,
+        .map(|&(a, b)| {
+            let (ra, rb) = (&records[a as usize], &records[b as usize]);
+            let levels = Levels::of(ra, rb);
+            ScoredPair {
+                a,
+                b,
+                levels,
+                score: model.score(&levels, ra, Some(&tf)),
+                decision: Decision::NonMatch,
+            }
         })
         .collect();
-    let edges = |scoped: bool| -> Vec<cluster::Edge> {
-        pairs
-            .iter()
-            .filter(|p| !scoped || in_scope(p.a, p.b))
-            .map(|p| cluster::Edge {
-                a: p.a,
-                b: p.b,
-                probability: p.score.probability,
-            })
-            .collect()
-    };
-    let contact_of = cluster::clusters(&records, &edges(true), config.match_threshold);
-    let person_of = match config.scope {
-        Scope::Global => contact_of.clone(),
-        Scope::Agent => cluster::clusters(&records, &edges(false), config.match_threshold),
-    };
+    drop(candidates);
+    let edges: Vec<cluster::Edge> = pairs
+        .iter()
+        .filter(|p| p.score.probability >= config.match_threshold)
+        .map(|p| cluster::Edge {
+            a: p.a,
+            b: p.b,
+            probability: p.score.probability,
+        })
+        .collect();
+    let contact_of = cluster::clusters(records, &edges, config.match_threshold);
+    drop(edges);
     for p in pairs.iter_mut() {
         let prob = p.score.probability;
-        p.decision = if !in_scope(p.a, p.b) {
-            Decision::OtherAgent
-        } else if contact_of[p.a as usize] == contact_of[p.b as usize]
+        p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]
             && prob >= config.match_threshold
         {
             Decision::Match
@@ -299,14 +358,6 @@ pub fn link(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
             Decision::NonMatch
         };
     }
-    // Ids come from the smallest lead key of each cluster (leads are sorted by key, so
-    // that is the cluster's smallest index).
-    let ids: Vec<String> = (0..leads.len())
-        .map(|i| short_id("c", &leads[contact_of[i] as usize].lead_key))
-        .collect();
-    let persons: Vec<String> = (0..leads.len())
-        .map(|i| short_id("p", &leads[person_of[i] as usize].lead_key))
-        .collect();
     let mut best: Vec<Option<f64>> = vec![None; leads.len()];
     for p in pairs.iter().filter(|p| p.decision == Decision::Match) {
         for i in [p.a as usize, p.b as usize] {
@@ -314,33 +365,91 @@ pub fn link(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
                 Some(best[i].map_or(p.score.probability, |b: f64| b.max(p.score.probability)));
         }
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); leads.len()];
-    for (i, &c) in contact_of.iter().enumerate() {
-        members[c as usize].push(i);
-    }
-    for (i, lead) in leads.iter_mut().enumerate() {
-        lead.contact_id = Some(ids[i].clone());
-        lead.match_score = best[i];
+    // Members of each cluster, in lead order, without a vector per lead.
+    let mut order: Vec<u32> = (0..leads.len() as u32).collect();
+    order.sort_by_key(|&i| (contact_of[i as usize], i));
+    let groups: Vec<&[u32]> = order
+        .chunk_by(|&x, &y| contact_of[x as usize] == contact_of[y as usize])
+        .collect();
+    // Ids come from the smallest lead key of each cluster (leads are sorted by key, so
+    // that is the cluster's smallest index, its root).
+    let ids: Vec<String> = groups
+        .par_iter()
+        .map(|m| short_id("c", &leads[m[0] as usize].lead_key))
+        .collect();
+    for (m, id) in groups.iter().zip(&ids) {
+        for &i in m.iter() {
+            let lead = &mut leads[i as usize];
+            lead.contact_id = Some(id.clone());
+            lead.match_score = best[i as usize];
+        }
     }
     let leads: &[Lead] = leads;
-    let mut contacts: Vec<Contact> = members
+    let mut contacts: Vec<Contact> = groups
         .par_iter()
-        .enumerate()
-        .filter(|(_, m)| !m.is_empty())
-        .map(|(root, m)| {
-            let refs: Vec<&Lead> = m.iter().map(|&i| &leads[i]).collect();
-            survive::golden(
-                &refs,
-                &config.system_priority,
-                ids[root].clone(),
-                persons[root].clone(),
-            )
+        .zip(ids)
+        .map(|(m, id)| {
+            let refs: Vec<&Lead> = m.iter().map(|&i| &leads[i as usize]).collect();
+            survive::golden(&refs, &config.system_priority, id, String::new())
         })
         .collect();
-    contacts.sort_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    contacts.par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    link_persons(&mut contacts, &model, config);
     Linkage {
         contacts,
         pairs,
         model,
+        tf,
+    }
+}
+
+/// Trains on `leads` (sorted by `lead_key`) and links them: [`train`] then [`link`].
+pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
+    let records = records(leads);
+    let trained = train(leads, &records);
+    link(leads, &records, trained, config)
+}
+
+/// Sets `person_id` on contacts (sorted by contact id): in agent scope, contacts of
+/// different agents that are one person share it — their golden records meet through an
+/// email or a phone, score at or above the match threshold and pass the chaining guard;
+/// in global scope every contact is its own person. The id hashes the smallest lead key of
+/// the person's contacts, so it does not depend on which contacts were linked together
+/// first, and `leadrecon merge` gets the same ids from the shards' contacts.
+pub fn link_persons(contacts: &mut [Contact], model: &Model, config: &MatchConfig) {
+    let smallest_key = |c: &Contact| c.lead_keys.first().cloned().unwrap_or_default();
+    if config.scope == Scope::Global {
+        for c in contacts.iter_mut() {
+            c.person_id = short_id("p", &smallest_key(c));
+        }
+        return;
+    }
+    let records: Vec<MatchRecord> = contacts.par_iter().map(MatchRecord::of_contact).collect();
+    let edges: Vec<cluster::Edge> = block::contact_pairs(&records)
+        .into_par_iter()
+        .filter_map(|(a, b)| {
+            let (ra, rb) = (&records[a as usize], &records[b as usize]);
+            if ra.agent == rb.agent {
+                return None;
+            }
+            let probability = model.score(&Levels::of(ra, rb), ra, None).probability;
+            (probability >= config.match_threshold).then_some(cluster::Edge { a, b, probability })
+        })
+        .collect();
+    let person_of = cluster::clusters(&records, &edges, config.match_threshold);
+    let mut key: Vec<Option<String>> = vec![None; contacts.len()];
+    for (i, c) in contacts.iter().enumerate() {
+        let k = smallest_key(c);
+        let slot = &mut key[person_of[i] as usize];
+        if slot.as_ref().is_none_or(|s| k < *s) {
+            *slot = Some(k);
+        }
+    }
+    let ids: Vec<String> = key
+        .par_iter()
+        .map(|k| k.as_deref().map(|k| short_id("p", k)).unwrap_or_default())
+        .collect();
+    for (i, c) in contacts.iter_mut().enumerate() {
+        c.person_id = ids[person_of[i] as usize].clone();
     }
 }

@@ -36,7 +36,7 @@ const CHUNK: usize = 4096;
 const FLOOR: f64 = 1e-6;
 
 /// m and u probabilities per comparator level, and the prior.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Prior probability that two random records are one person.
     pub lambda: f64,

@@ -121,18 +121,27 @@ pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model)
     t
 }
 
+/// A probability as `review.csv` shows it (six decimals), in millionths.
+pub fn shown_millionths(p: f64) -> u64 {
+    let text = format!("{p:.6}");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, "0"));
+    whole.parse::<u64>().unwrap_or(0) * 1_000_000 + frac.parse::<u64>().unwrap_or(0)
+}
+
 /// Pairs to review, most likely first, with both leads' contact data side by side.
 pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
-    let mut review: Vec<&ScoredPair> = pairs
+    let review: Vec<&ScoredPair> = pairs
         .iter()
         .filter(|p| p.decision == Decision::Review)
         .collect();
-    review.sort_by(|x, y| {
-        y.score
-            .probability
-            .total_cmp(&x.score.probability)
-            .then((x.a, x.b).cmp(&(y.a, y.b)))
-    });
+    // Most likely first at the precision written (six decimals), then in lead order: the
+    // order `leadrecon merge` can restore from the file itself.
+    let mut review: Vec<(u64, &ScoredPair)> = review
+        .into_iter()
+        .map(|p| (shown_millionths(p.score.probability), p))
+        .collect();
+    review.sort_by(|(x, px), (y, py)| y.cmp(x).then((px.a, px.b).cmp(&(py.a, py.b))));
+    let review: Vec<&ScoredPair> = review.into_iter().map(|(_, p)| p).collect();
     let side = |f: &dyn Fn(&Lead) -> Option<String>, pick: fn(&ScoredPair) -> u32| {
         Values::Text(review.iter().map(|p| f(&leads[pick(p) as usize])).collect())
     };

@@ -21,7 +21,7 @@ use crate::load::datasets::WriteError;
 use crate::vendors::write::{Adjustment, Op, Plan, Request, Violation};
 
 /// What was planned for one target.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PayloadCounts {
     /// Contacts found among the target's existing records.
     pub matched: usize,
@@ -37,6 +37,19 @@ pub struct PayloadCounts {
     pub invalid: usize,
     /// Contacts the vendor cannot take.
     pub skipped: usize,
+}
+
+impl PayloadCounts {
+    /// Adds another part's counts (`leadrecon merge`).
+    pub fn add(&mut self, o: &PayloadCounts) {
+        self.matched += o.matched;
+        self.creates += o.creates;
+        self.updates += o.updates;
+        self.unchanged += o.unchanged;
+        self.already_sent += o.already_sent;
+        self.invalid += o.invalid;
+        self.skipped += o.skipped;
+    }
 }
 
 #[derive(Serialize)]

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::dedupe::{Decision, Linkage};
+use crate::dedupe::Linkage;
 use crate::pipeline::manifest::Manifest;
 
 fn esc(s: &str) -> String {
@@ -30,8 +30,42 @@ fn bars(out: &mut String, title: &str, rows: &[(String, usize)]) {
     out.push_str("</table>");
 }
 
+/// What the page draws besides the manifest: pairs by match probability, contacts by size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Compared pairs per tenth of match probability.
+    pub probabilities: [usize; 10],
+    /// Contacts of 1, 2, … 5, and 6 or more leads.
+    pub sizes: [usize; 6],
+}
+
+impl Shape {
+    /// Counts pair probabilities and contact sizes.
+    pub fn of(
+        probabilities: impl Iterator<Item = f64>,
+        sizes: impl Iterator<Item = usize>,
+    ) -> Shape {
+        let mut shape = Shape::default();
+        for p in probabilities {
+            shape.probabilities[((p * 10.0) as usize).min(9)] += 1;
+        }
+        for n in sizes {
+            shape.sizes[n.clamp(1, 6) - 1] += 1;
+        }
+        shape
+    }
+
+    /// The shape of a run's linkage.
+    pub fn of_linkage(linkage: &Linkage) -> Shape {
+        Shape::of(
+            linkage.pairs.iter().map(|p| p.score.probability),
+            linkage.contacts.iter().map(|c| c.lead_keys.len()),
+        )
+    }
+}
+
 /// The page for a finished run.
-pub fn render(m: &Manifest, linkage: &Linkage) -> String {
+pub fn render(m: &Manifest, shape: &Shape) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
@@ -73,14 +107,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}td.bar{{width:20em}}td
     out.push_str("</table>");
 
     // Match probability of compared pairs within scope, in tenths.
-    let mut hist = [0usize; 10];
-    for p in linkage
-        .pairs
-        .iter()
-        .filter(|p| p.decision != Decision::OtherAgent)
-    {
-        hist[((p.score.probability * 10.0) as usize).min(9)] += 1;
-    }
+    let hist = shape.probabilities;
     let rows: Vec<(String, usize)> = hist
         .iter()
         .enumerate()
@@ -93,10 +120,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}td.bar{{width:20em}}td
         .collect();
     bars(&mut out, "Match probability of compared pairs", &rows);
 
-    let mut sizes = [0usize; 6];
-    for c in &linkage.contacts {
-        sizes[c.lead_keys.len().clamp(1, 6) - 1] += 1;
-    }
+    let sizes = shape.sizes;
     let rows: Vec<(String, usize)> = sizes
         .iter()
         .enumerate()

@@ -27,34 +27,67 @@ pub fn split_field(raw: &str) -> impl Iterator<Item = &str> {
         .filter(|s| s.chars().filter(char::is_ascii_digit).count() >= 3)
 }
 
-/// Numbers each worker thread has normalized, by text and region: the same number comes
-/// back in every record of a lead and every lead of a person, and libphonenumber's parse is
-/// the costliest step of normalizing. Bounded: cleared when it grows past this.
-const CACHE_LIMIT: usize = 1 << 16;
+/// Numbers normalized so far in this process, by text and region, shared by every worker
+/// thread: the same number comes back in every record of a lead (a Real Geeks update, a
+/// Lead.Pro webhook and its dump) and every lead of a person, and libphonenumber's parse
+/// is the costliest step of normalizing. Split in shards so threads seldom wait on each
+/// other; a shard is emptied when it holds more than [`SHARD_LIMIT`] numbers, which bounds
+/// the memory (about 150 MB at most).
+const SHARDS: usize = 64;
+const SHARD_LIMIT: usize = 1 << 15;
 
-thread_local! {
-    static CACHE: std::cell::RefCell<std::collections::HashMap<(String, Id), Option<NormalizedPhone>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+type Memo = std::sync::Mutex<std::collections::HashMap<(String, Id), Option<NormalizedPhone>>>;
+
+fn memo(key: &(String, Id)) -> &'static Memo {
+    use std::hash::BuildHasher;
+    static MEMO: std::sync::OnceLock<Vec<Memo>> = std::sync::OnceLock::new();
+    let shards = MEMO.get_or_init(|| (0..SHARDS).map(|_| Memo::default()).collect());
+    let hash = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key);
+    &shards[(hash as usize) % SHARDS]
 }
 
 /// Normalizes one number, or `None` when it is not a valid number.
 pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
     let key = (raw.to_string(), region);
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+    let shard = memo(&key);
+    if let Some(hit) = shard
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned()
+    {
         return hit;
     }
     let result = parse_uncached(raw, region);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= CACHE_LIMIT {
-            c.clear();
-        }
-        c.insert(key, result.clone());
-    });
+    let mut m = shard.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= SHARD_LIMIT {
+        m.clear();
+    }
+    m.insert(key, result.clone());
     result
 }
 
+/// How many compiled patterns libphonenumber's metadata keeps. The `phonenumber` crate
+/// compiles its per-country patterns lazily into one LRU cache of 100, fewer than the
+/// patterns that validating numbers of three or four countries touches: past that, every
+/// parse evicts and recompiles regular expressions, which made normalizing several times
+/// slower. The whole metadata has under 4,000 patterns, so nothing is evicted again.
+const REGEX_CACHE_CAPACITY: usize = 8192;
+
+/// Grows the metadata's regex cache once per process (see [`REGEX_CACHE_CAPACITY`]).
+fn widen_regex_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let cache = phonenumber::metadata::DATABASE.cache();
+        let mut cache = cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.set_capacity(REGEX_CACHE_CAPACITY);
+    });
+}
+
 fn parse_uncached(raw: &str, region: Id) -> Option<NormalizedPhone> {
+    widen_regex_cache();
     let text = clean(raw);
     if text.is_empty() {
         return None;

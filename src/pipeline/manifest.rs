@@ -9,12 +9,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// leadrecon version that wrote it.
-    pub leadrecon_version: &'static str,
+    pub leadrecon_version: String,
     /// `[pipeline] name`.
     pub pipeline: String,
+    /// The part of the agents this run linked (`--shard I/N`); absent in a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
     /// Per source, in pipeline-file order.
     pub sources: Vec<SourceCounts>,
     /// Sums over sources.
@@ -46,7 +49,7 @@ pub struct Manifest {
 }
 
 /// Record counts.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Counts {
     /// Records read (every CSV row, JSON record, and unreadable piece).
     pub read: usize,
@@ -72,7 +75,7 @@ impl Counts {
 }
 
 /// One source's counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceCounts {
     /// Source name.
     pub name: String,
@@ -103,7 +106,7 @@ pub struct FileInfo {
 }
 
 /// Wall time per stage.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Reading, decompressing and splitting files into records.
     pub extract: u64,
@@ -124,7 +127,7 @@ pub struct Timings {
 }
 
 /// What dedupe did.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Matching {
     /// `agent` or `global`.
     pub scope: String,
@@ -145,7 +148,7 @@ pub struct Matching {
 }
 
 /// One target's payloads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     /// The target system.
     pub system: String,
@@ -157,7 +160,7 @@ pub struct TargetReport {
 }
 
 /// What a run used.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Resources {
     /// Peak resident memory, MB.
     pub peak_rss_mb: u64,

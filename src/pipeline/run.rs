@@ -32,6 +32,7 @@ use crate::pipeline::manifest::{
 };
 use crate::progress::Observer;
 use crate::reject::Reject;
+use crate::shard::Shard;
 use crate::state::{self, RunCounts, Sent, State, StateError};
 use crate::vendors;
 use crate::vendors::write;
@@ -86,6 +87,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// State folder instead of the pipeline's.
     pub state: Option<PathBuf>,
+    /// Link only the leads of this part of the agents (`--shard I/N`).
+    pub shard: Option<Shard>,
 }
 
 /// A finished run.
@@ -105,6 +108,10 @@ impl Outcome {
             .is_some_and(|max| self.manifest.reject_ratio > max)
     }
 }
+
+/// Rows per row group of `matches.parquet`: it is written a group at a time, never all
+/// pairs as columns at once.
+pub const MATCH_ROWS: usize = 512 * 512;
 
 /// One checked input file: its path, format and number of fields.
 pub type CheckedFile = (String, Format, usize);
@@ -234,6 +241,13 @@ pub fn run(
     observer: &dyn Observer,
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
+    if options.shard.is_some() && pipeline.matching.scope == Scope::Global {
+        return Err(ConfigError::Invalid {
+            path: pipeline.file.display().to_string(),
+            message: "--shard splits the work by agent: it needs [match] scope = \"agent\" (in global scope any two leads may be one contact)".into(),
+        }
+        .into());
+    }
     let prep = prepare(pipeline)?;
     let output = options
         .out
@@ -369,9 +383,26 @@ pub fn run(
     });
     timings.fold = ms(t);
 
+    // Counted over every lead, so each shard reports what a whole run would.
+    let quality_flags = quality_flags(&leads);
+
     let t = Instant::now();
     observer.start("dedupe", 0);
-    let mut linkage = dedupe::link(&mut leads, &pipeline.matching);
+    let records = dedupe::records(&leads);
+    let trained = dedupe::train(&leads, &records);
+    let (mut leads, records) = match options.shard {
+        Some(shard) => {
+            let (kept, records): (Vec<Lead>, Vec<dedupe::MatchRecord>) = leads
+                .into_iter()
+                .zip(records)
+                .filter(|(_, r)| shard.owns(&r.agent))
+                .unzip();
+            (kept, records)
+        }
+        None => (leads, records),
+    };
+    let mut linkage = dedupe::link(&mut leads, &records, trained, &pipeline.matching);
+    drop(records);
     let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
     timings.dedupe = ms(t);
 
@@ -394,8 +425,6 @@ pub fn run(
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
     let contacts = contacts::contacts_table(&linkage.contacts);
-    // Matches are written a row group at a time: never all pairs as columns at once.
-    const MATCH_ROWS: usize = 512 * 512;
     let write_matches = || {
         let mut chunks = linkage
             .pairs
@@ -487,13 +516,16 @@ pub fn run(
             previous: prev.last.clone(),
             id_changes: id_changes.len(),
             resources,
+            quality_flags,
+            shard: options.shard,
         },
     );
-    let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes") + "\n";
-    datasets::write_text(&dir.join("manifest.json"), &json)?;
+    let json = serde_json::to_string_pretty(&linkage.model).expect("the model serializes") + "\n";
+    datasets::write_text(&dir.join("model.json"), &json)?;
+    datasets::write_text(&dir.join("manifest.json"), &manifest_json(&manifest))?;
     datasets::write_text(
         &dir.join("report.html"),
-        &crate::load::report::render(&manifest, &linkage),
+        &crate::load::report::render(&manifest, &crate::load::report::Shape::of_linkage(&linkage)),
     )?;
     publish::publish(staged, &output)?;
     // The state moves on only once the outputs are in place: a run that fails before
@@ -573,6 +605,7 @@ fn plan_targets<'p>(
             &records,
             &direct,
             &linkage.model,
+            &linkage.tf,
             &pipeline.matching,
         );
         let current: Vec<Contact> = records
@@ -785,6 +818,24 @@ struct Reports {
     previous: Option<RunCounts>,
     id_changes: usize,
     resources: Resources,
+    quality_flags: BTreeMap<String, usize>,
+    shard: Option<Shard>,
+}
+
+/// `manifest.json`'s text.
+pub fn manifest_json(manifest: &Manifest) -> String {
+    serde_json::to_string_pretty(manifest).expect("the manifest serializes") + "\n"
+}
+
+/// How many leads carry each quality flag.
+fn quality_flags(leads: &[Lead]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for lead in leads {
+        for name in lead.quality.names() {
+            *counts.entry(name.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 fn build_manifest(
@@ -803,6 +854,8 @@ fn build_manifest(
         previous,
         id_changes,
         mut resources,
+        quality_flags,
+        shard,
     } = reports;
     resources.peak_rss_mb = peak_rss_mb();
     let mut totals = Counts::default();
@@ -814,12 +867,6 @@ fn build_manifest(
         *reject_reasons
             .entry(r.reason.as_str().to_string())
             .or_insert(0) += 1;
-    }
-    let mut quality_flags = BTreeMap::new();
-    for lead in leads {
-        for name in lead.quality.names() {
-            *quality_flags.entry(name.to_string()).or_insert(0) += 1;
-        }
     }
     let matching = matching_summary(pipeline, linkage);
     let review = matching.decisions.get("review").copied().unwrap_or(0);
@@ -845,8 +892,9 @@ fn build_manifest(
         }
     }
     Manifest {
-        leadrecon_version: env!("CARGO_PKG_VERSION"),
+        leadrecon_version: env!("CARGO_PKG_VERSION").to_string(),
         pipeline: pipeline.name.clone(),
+        shard,
         reject_ratio: if totals.read == 0 {
             0.0
         } else {
