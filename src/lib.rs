@@ -54,6 +54,7 @@ pub mod extract;
 pub mod fold;
 pub mod lead;
 pub mod load;
+pub mod memo;
 pub mod merge;
 pub mod normalize;
 pub mod pipeline;

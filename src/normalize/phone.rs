@@ -8,6 +8,7 @@ use phonenumber::country::Id;
 use phonenumber::{Mode, PhoneNumber, Type};
 
 use crate::lead::{Phone, PhoneKind};
+use crate::memo::Memo;
 
 /// A valid phone, normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,44 +28,19 @@ pub fn split_field(raw: &str) -> impl Iterator<Item = &str> {
         .filter(|s| s.chars().filter(char::is_ascii_digit).count() >= 3)
 }
 
-/// Numbers normalized so far in this process, by text and region, shared by every worker
-/// thread: the same number comes back in every record of a lead (a Real Geeks update, a
-/// Lead.Pro webhook and its dump) and every lead of a person, and libphonenumber's parse
-/// is the costliest step of normalizing. Split in shards so threads seldom wait on each
-/// other; a shard is emptied when it holds more than [`SHARD_LIMIT`] numbers, which bounds
-/// the memory (about 150 MB at most).
-const SHARDS: usize = 64;
-const SHARD_LIMIT: usize = 1 << 15;
-
-type Memo = std::sync::Mutex<std::collections::HashMap<(String, Id), Option<NormalizedPhone>>>;
-
-fn memo(key: &(String, Id)) -> &'static Memo {
-    use std::hash::BuildHasher;
-    static MEMO: std::sync::OnceLock<Vec<Memo>> = std::sync::OnceLock::new();
-    let shards = MEMO.get_or_init(|| (0..SHARDS).map(|_| Memo::default()).collect());
-    let hash = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key);
-    &shards[(hash as usize) % SHARDS]
+/// Numbers normalized so far in this process, by text and region: the same number comes
+/// back in every record of a lead (a Real Geeks update, a Lead.Pro webhook and its dump)
+/// and every lead of a person, and libphonenumber's parse is the costliest step of
+/// normalizing. About two million numbers at most (~150 MB).
+fn memo() -> &'static Memo<(String, Id), Option<NormalizedPhone>> {
+    static MEMO: std::sync::OnceLock<Memo<(String, Id), Option<NormalizedPhone>>> =
+        std::sync::OnceLock::new();
+    MEMO.get_or_init(|| Memo::new(1 << 21))
 }
 
 /// Normalizes one number, or `None` when it is not a valid number.
 pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
-    let key = (raw.to_string(), region);
-    let shard = memo(&key);
-    if let Some(hit) = shard
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned()
-    {
-        return hit;
-    }
-    let result = parse_uncached(raw, region);
-    let mut m = shard.lock().unwrap_or_else(|p| p.into_inner());
-    if m.len() >= SHARD_LIMIT {
-        m.clear();
-    }
-    m.insert(key, result.clone());
-    result
+    memo().get_or((raw.to_string(), region), || parse_uncached(raw, region))
 }
 
 /// How many compiled patterns libphonenumber's metadata keeps. The `phonenumber` crate

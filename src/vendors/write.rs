@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::agents::Roster;
 use crate::dedupe::survive::Contact;
 use crate::lead::System;
+use crate::memo::Memo;
 
 /// A request body: field → value (strings only for form APIs).
 pub type Body = Map<String, Value>;
@@ -172,7 +173,7 @@ pub fn overlay(current: &Body, desired: &Body, keep_current: &[&str]) -> Body {
 }
 
 /// How a target writes phones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhoneStyle {
     /// The target region's national format (`(312) 555-0142`), international for others
     /// (`+44 20 7946 0958`).
@@ -184,30 +185,42 @@ pub enum PhoneStyle {
     Digits,
 }
 
-/// An E.164 phone in a target's style (`None` if it does not parse: it came from our own
-/// normalizer, so that does not happen with valid data).
+/// An E.164 phone (as our normalizer writes it) in a target's style (`None` if it is not
+/// E.164 or, where it must be formatted, does not parse).
 pub fn phone_for(e164: &str, region: Id, style: PhoneStyle) -> Option<String> {
-    let number = phonenumber::parse(None, e164).ok()?;
+    // A contact's number is formatted for the body, its checks and the diff against the
+    // target's record: parse and format it once.
+    static MEMO: std::sync::OnceLock<Memo<(String, Id, PhoneStyle), Option<String>>> =
+        std::sync::OnceLock::new();
+    MEMO.get_or_init(|| Memo::new(1 << 20))
+        .get_or((e164.to_string(), region, style), || {
+            phone_for_uncached(e164, region, style)
+        })
+}
+
+fn phone_for_uncached(e164: &str, region: Id, style: PhoneStyle) -> Option<String> {
     // Countries that share a calling code (the NANP, +44's islands) dial each other
-    // nationally.
-    let home = phonenumber::metadata::DATABASE
+    // nationally. Calling codes are prefix-free, so the E.164 text tells the code without
+    // parsing it (parsing is the costly part, and needed only to format nationally).
+    let code = phonenumber::metadata::DATABASE
         .by_id(region.as_ref())
-        .is_some_and(|m| m.country_code() == number.country().code());
-    let national_digits = || {
-        number
+        .map(|m| m.country_code());
+    let digits = e164.strip_prefix('+')?;
+    let home = code.is_some_and(|c| digits.starts_with(&c.to_string()));
+    let parsed = || phonenumber::parse(None, e164).ok();
+    Some(match (style, home) {
+        (PhoneStyle::National, true) => parsed()?.format().mode(Mode::National).to_string(),
+        (PhoneStyle::National, false) => parsed()?.format().mode(Mode::International).to_string(),
+        (PhoneStyle::NationalDigits, true) | (PhoneStyle::Digits, true) => parsed()?
             .format()
             .mode(Mode::National)
             .to_string()
             .chars()
             .filter(char::is_ascii_digit)
-            .collect::<String>()
-    };
-    Some(match (style, home) {
-        (PhoneStyle::National, true) => number.format().mode(Mode::National).to_string(),
-        (PhoneStyle::National, false) => number.format().mode(Mode::International).to_string(),
-        (PhoneStyle::NationalDigits, true) | (PhoneStyle::Digits, true) => national_digits(),
+            .collect::<String>(),
+        // Our own E.164 (the normalizer's): nothing to parse for these.
         (PhoneStyle::NationalDigits, false) => e164.to_string(),
-        (PhoneStyle::Digits, false) => e164.trim_start_matches('+').to_string(),
+        (PhoneStyle::Digits, false) => digits.to_string(),
     })
 }
 
