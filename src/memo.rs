@@ -59,7 +59,7 @@ mod tests {
         );
         assert_eq!(memo.get_or(7, || unreachable!("cached")), 49);
         assert_eq!(calls, 1);
-        for i in 0..10_000 {
+        for i in 100..10_100 {
             assert_eq!(memo.get_or(i, || i * 2), i * 2);
         }
         let held: usize = memo.shards.iter().map(|s| s.lock().unwrap().len()).sum();
