@@ -5,7 +5,9 @@
 //! [`compare`] grades each field of a pair; [`score`] turns grades into Fellegi-Sunter
 //! match weights with m/u probabilities estimated from the data (EM); [`cluster`] joins
 //! matches into contacts with a guard against chaining; [`survive`] makes each contact's
-//! golden record. [`link`] runs them in that order.
+//! golden record. [`train`] estimates the model from every lead; [`link`] then links the
+//! leads it is given (all of them, or one shard's agents) and [`link_persons`] joins
+//! contacts of different agents that are one person. [`link_all`] runs the three.
 
 pub mod block;
 pub mod cluster;
