@@ -103,9 +103,10 @@ pub fn explain(out: &Path, key: &str) -> Result<String, ExplainError> {
         .collect::<Result<_, _>>()?;
 
     let mut s = String::new();
-    let rows: Vec<usize> = if let Some((members, name)) = members_of(out, key)? {
+    let contact = members_of(out, key)?;
+    let rows: Vec<usize> = if let Some((members, name)) = &contact {
         let _ = writeln!(s, "contact {key} ({name}): {} lead(s)", members.len());
-        for m in &members {
+        for m in members.iter() {
             let _ = writeln!(s, "  {m}");
         }
         (0..a.len())
@@ -125,6 +126,9 @@ pub fn explain(out: &Path, key: &str) -> Result<String, ExplainError> {
         let _ = writeln!(s, "lead {key}: {} compared pair(s)", rows.len());
         rows
     };
+    if contact.is_some() {
+        person_links_of(out, key, &mut s)?;
+    }
     let mut rows = rows;
     rows.sort_by(|x, y| prob[*y].total_cmp(&prob[*x]));
     for i in rows {
@@ -155,6 +159,62 @@ pub fn explain(out: &Path, key: &str) -> Result<String, ExplainError> {
         }
     }
     Ok(s)
+}
+
+/// The contact's person links (`person-links.csv`): other agents' contacts that score as
+/// the same person, with the field levels of the two golden records.
+fn person_links_of(out: &Path, contact_id: &str, s: &mut String) -> Result<(), ExplainError> {
+    let path = out.join("person-links.csv");
+    if !path.exists() {
+        return Ok(());
+    }
+    let err = |message: String| ExplainError::Read {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let mut lines = Vec::new();
+    for row in rdr.records() {
+        let row = row.map_err(|e| err(e.to_string()))?;
+        let get = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| row.get(i))
+                .unwrap_or("")
+        };
+        let other = if get("contact_id_a") == contact_id {
+            ("contact_id_b", "agent_id_b")
+        } else if get("contact_id_b") == contact_id {
+            ("contact_id_a", "agent_id_a")
+        } else {
+            continue;
+        };
+        let levels: Vec<String> = COMPARATORS
+            .iter()
+            .map(|c| format!("{c}={}", get(&format!("{c}_level"))))
+            .collect();
+        lines.push(format!(
+            "  {} (agent {})  probability {}  {}  {}",
+            get(other.0),
+            get(other.1),
+            get("probability"),
+            if get("linked") == "true" {
+                "same person"
+            } else {
+                "refused by the chaining guard"
+            },
+            levels.join(" ")
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(s, "person links to other agents' contacts:");
+        for l in lines {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+    Ok(())
 }
 
 fn lead_exists(out: &Path, key: &str) -> bool {

@@ -259,15 +259,17 @@ fn column_index(header: &csv::StringRecord, name: &str, path: &str) -> Result<us
         })
 }
 
-/// Person ids over every part's contacts (rows sorted by contact id), as a whole run links
-/// them; `smallest` maps each contact to its smallest lead key.
+/// Person links over every part's contacts (rows sorted by contact id), as a whole run
+/// links them: writes `person-links.csv` into `dir` and returns each contact's person id;
+/// `smallest` maps each contact to its smallest lead key.
 fn person_ids(
     header: &csv::StringRecord,
     rows: &[csv::StringRecord],
     smallest: &BTreeMap<String, String>,
     model: &Model,
     pipeline: &Pipeline,
-) -> Result<Vec<String>, MergeError> {
+    dir: &Path,
+) -> Result<(Vec<String>, usize), MergeError> {
     let col = |name: &str| column_index(header, name, "contacts.csv");
     let (id, agent, first, last, email, email2, phone, phone2, postcode, city) = (
         col("contact_id")?,
@@ -302,15 +304,21 @@ fn person_ids(
             ..Contact::default()
         })
         .collect();
-    dedupe::link_persons(&mut contacts, model, &pipeline.matching);
-    Ok(contacts.into_iter().map(|c| c.person_id).collect())
+    let links = dedupe::link_persons(&mut contacts, model, &pipeline.matching);
+    crate::load::contacts::person_links_table(&contacts, &links)
+        .write_csv(&dir.join("person-links.csv"))?;
+    Ok((
+        contacts.into_iter().map(|c| c.person_id).collect(),
+        links.len(),
+    ))
 }
 
 /// Adds the parts' counts of what each linked into the first part's manifest.
 fn merged_manifest(parts: &[Part]) -> Manifest {
     let mut m = parts[0].manifest.clone();
     m.shard = None;
-    let shared_outputs = ["rejects.csv"];
+    // Read the same in every part, or computed again over all of them.
+    let shared_outputs = ["rejects.csv", "person-links.csv"];
     for p in &parts[1..] {
         let o = &p.manifest;
         m.matching.contacts += o.matching.contacts;
@@ -384,7 +392,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
 
     let (header, mut contacts) = stacked_csv(&parts, "contacts.csv")?;
     contacts.sort_by(|a, b| a[0].cmp(&b[0]));
-    let persons = person_ids(&header, &contacts, &smallest, &model, pipeline)?;
+    let (persons, person_links) = person_ids(&header, &contacts, &smallest, &model, pipeline, dir)?;
     let person_col = column_index(&header, "person_id", "contacts.csv")?;
     let contacts: Vec<csv::StringRecord> = contacts
         .iter()
@@ -443,7 +451,10 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
 
     merge_payloads(&parts, dir)?;
 
-    let manifest = merged_manifest(&parts);
+    let mut manifest = merged_manifest(&parts);
+    manifest
+        .outputs
+        .insert("person-links.csv".into(), person_links);
     datasets::write_text(&dir.join("manifest.json"), &manifest_json(&manifest))?;
     let shape = Shape::of(probabilities.into_iter(), members.into_iter());
     datasets::write_text(&dir.join("report.html"), &report::render(&manifest, &shape))?;

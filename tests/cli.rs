@@ -465,3 +465,42 @@ fn explain_shows_the_weights_of_a_leads_pairs() {
     let unknown = leadrecon(&root(), &["explain", "--out", out_dir, "nope:1"]);
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+/// The sample has people under several agents: their contacts share a person id, and
+/// person-links.csv and explain say which fields made the link.
+#[test]
+fn person_links_are_written_and_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_sample(&out, &["--quiet"]);
+    let links = csv_rows(&out.join("person-links.csv"));
+    let link = links
+        .iter()
+        .find(|l| l["linked"] == "true")
+        .expect("a person under two agents");
+    assert_ne!(link["agent_id_a"], link["agent_id_b"]);
+    let contacts = csv_rows(&out.join("contacts.csv"));
+    let person = |id: &str| {
+        contacts
+            .iter()
+            .find(|c| c["contact_id"] == id)
+            .map(|c| c["person_id"].clone())
+            .expect("the contact")
+    };
+    assert_eq!(person(&link["contact_id_a"]), person(&link["contact_id_b"]));
+    let shown = expect_code(
+        &root(),
+        &[
+            "explain",
+            "--out",
+            out.to_str().unwrap(),
+            &link["contact_id_a"],
+        ],
+        0,
+    );
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("person links") && text.contains(link["contact_id_b"].as_str()),
+        "{text}"
+    );
+}

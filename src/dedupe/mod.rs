@@ -228,6 +228,25 @@ pub struct Linkage {
     pub model: Model,
     /// Name frequencies over every lead the model was trained on.
     pub tf: TermFrequencies,
+    /// Pairs of contacts of different agents scored at or above the match threshold as
+    /// one person, in contact order.
+    pub person_links: Vec<PersonLink>,
+}
+
+/// Two contacts of different agents that score as one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonLink {
+    /// First contact (index into the contacts, sorted by id).
+    pub a: u32,
+    /// Second contact.
+    pub b: u32,
+    /// Field levels of their golden records.
+    pub levels: Levels,
+    /// Weights and probability.
+    pub score: Score,
+    /// Whether the link joined them: the chaining guard refuses a link that would put
+    /// together records that name different people.
+    pub linked: bool,
 }
 
 /// Random pairs compared to estimate u.
@@ -312,7 +331,8 @@ pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
 
 /// Links leads (sorted by `lead_key`, with their match records) into contacts with a
 /// trained model: sets each lead's `contact_id` and `match_score`, and returns the golden
-/// records (with person links among them) and every scored pair. In agent scope only
+/// records and every scored pair. Person links come after, from [`link_persons`], once
+/// contact ids are final. In agent scope only
 /// leads of one agent are compared, so the agents' leads can be linked apart (`--shard`).
 pub fn link(
     leads: &mut [Lead],
@@ -396,20 +416,23 @@ pub fn link(
         })
         .collect();
     contacts.par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
-    link_persons(&mut contacts, &model, config);
     Linkage {
         contacts,
         pairs,
         model,
         tf,
+        person_links: Vec::new(),
     }
 }
 
-/// Trains on `leads` (sorted by `lead_key`) and links them: [`train`] then [`link`].
+/// Trains on `leads` (sorted by `lead_key`) and links them: [`train`], [`link`], then
+/// [`link_persons`].
 pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
     let records = records(leads);
     let trained = train(leads, &records);
-    link(leads, &records, trained, config)
+    let mut linkage = link(leads, &records, trained, config);
+    linkage.person_links = link_persons(&mut linkage.contacts, &linkage.model, config);
+    linkage
 }
 
 /// Sets `person_id` on contacts (sorted by contact id): in agent scope, contacts of
@@ -417,28 +440,51 @@ pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
 /// email or a phone, score at or above the match threshold and pass the chaining guard;
 /// in global scope every contact is its own person. The id hashes the smallest lead key of
 /// the person's contacts, so it does not depend on which contacts were linked together
-/// first, and `leadrecon merge` gets the same ids from the shards' contacts.
-pub fn link_persons(contacts: &mut [Contact], model: &Model, config: &MatchConfig) {
+/// first, and `leadrecon merge` gets the same ids from the shards' contacts. Returns the
+/// scored links.
+pub fn link_persons(
+    contacts: &mut [Contact],
+    model: &Model,
+    config: &MatchConfig,
+) -> Vec<PersonLink> {
     let smallest_key = |c: &Contact| c.lead_keys.first().cloned().unwrap_or_default();
     if config.scope == Scope::Global {
         for c in contacts.iter_mut() {
             c.person_id = short_id("p", &smallest_key(c));
         }
-        return;
+        return Vec::new();
     }
     let records: Vec<MatchRecord> = contacts.par_iter().map(MatchRecord::of_contact).collect();
-    let edges: Vec<cluster::Edge> = block::contact_pairs(&records)
+    let mut links: Vec<PersonLink> = block::contact_pairs(&records)
         .into_par_iter()
         .filter_map(|(a, b)| {
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
             if ra.agent == rb.agent {
                 return None;
             }
-            let probability = model.score(&Levels::of(ra, rb), ra, None).probability;
-            (probability >= config.match_threshold).then_some(cluster::Edge { a, b, probability })
+            let levels = Levels::of(ra, rb);
+            let score = model.score(&levels, ra, None);
+            (score.probability >= config.match_threshold).then_some(PersonLink {
+                a,
+                b,
+                levels,
+                score,
+                linked: false,
+            })
+        })
+        .collect();
+    let edges: Vec<cluster::Edge> = links
+        .iter()
+        .map(|l| cluster::Edge {
+            a: l.a,
+            b: l.b,
+            probability: l.score.probability,
         })
         .collect();
     let person_of = cluster::clusters(&records, &edges, config.match_threshold);
+    for l in links.iter_mut() {
+        l.linked = person_of[l.a as usize] == person_of[l.b as usize];
+    }
     let mut key: Vec<Option<String>> = vec![None; contacts.len()];
     for (i, c) in contacts.iter().enumerate() {
         let k = smallest_key(c);
@@ -454,4 +500,5 @@ pub fn link_persons(contacts: &mut [Contact], model: &Model, config: &MatchConfi
     for (i, c) in contacts.iter_mut().enumerate() {
         c.person_id = ids[person_of[i] as usize].clone();
     }
+    links
 }

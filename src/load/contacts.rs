@@ -4,7 +4,7 @@
 
 use crate::dedupe::score::{Model, COMPARATORS};
 use crate::dedupe::survive::Contact;
-use crate::dedupe::{Decision, ScoredPair};
+use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
 use crate::lead::Lead;
 use crate::load::table::{Table, Values};
 
@@ -70,13 +70,65 @@ const WEIGHT_COLUMNS: [&str; 5] = [
 ];
 
 fn level_names(p: &ScoredPair) -> [&'static str; 5] {
+    names_of(&p.levels)
+}
+
+fn names_of(levels: &Levels) -> [&'static str; 5] {
     [
-        p.levels.phone.as_str(),
-        p.levels.email.as_str(),
-        p.levels.first.as_str(),
-        p.levels.last.as_str(),
-        p.levels.place.as_str(),
+        levels.phone.as_str(),
+        levels.email.as_str(),
+        levels.first.as_str(),
+        levels.last.as_str(),
+        levels.place.as_str(),
     ]
+}
+
+/// Person links: contacts of different agents that score as one person, with whether
+/// the chaining guard let the link join them, in contact order.
+pub fn person_links_table<'a>(contacts: &'a [Contact], links: &[PersonLink]) -> Table<'a> {
+    let id = |i: u32| contacts[i as usize].contact_id.as_str();
+    let agent = |i: u32| contacts[i as usize].agent_id.as_deref().unwrap_or("");
+    let mut t = Table::new(links.len());
+    t.add(
+        "contact_id_a",
+        Values::Borrowed(links.iter().map(|l| id(l.a)).collect()),
+    )
+    .add(
+        "contact_id_b",
+        Values::Borrowed(links.iter().map(|l| id(l.b)).collect()),
+    )
+    .add(
+        "agent_id_a",
+        Values::Borrowed(links.iter().map(|l| agent(l.a)).collect()),
+    )
+    .add(
+        "agent_id_b",
+        Values::Borrowed(links.iter().map(|l| agent(l.b)).collect()),
+    )
+    .add(
+        "probability",
+        Values::Float(links.iter().map(|l| Some(l.score.probability)).collect()),
+    )
+    .add(
+        "weight",
+        Values::Float(links.iter().map(|l| Some(l.score.weight)).collect()),
+    )
+    .add(
+        "linked",
+        Values::Borrowed(
+            links
+                .iter()
+                .map(|l| if l.linked { "true" } else { "false" })
+                .collect(),
+        ),
+    );
+    for (c, column) in LEVEL_COLUMNS.iter().enumerate() {
+        t.add(
+            column,
+            Values::Borrowed(links.iter().map(|l| names_of(&l.levels)[c]).collect()),
+        );
+    }
+    t
 }
 
 /// Every scored pair: both lead keys, prior and total weight, probability, decision, and

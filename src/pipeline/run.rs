@@ -404,6 +404,8 @@ pub fn run(
     let mut linkage = dedupe::link(&mut leads, &records, trained, &pipeline.matching);
     drop(records);
     let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
+    linkage.person_links =
+        dedupe::link_persons(&mut linkage.contacts, &linkage.model, &pipeline.matching);
     timings.dedupe = ms(t);
 
     let t = Instant::now();
@@ -446,6 +448,10 @@ pub fn run(
         Box::new(|| contacts.write_parquet(&dir.join("contacts.parquet"))),
         Box::new(|| contacts.write_csv(&dir.join("contacts.csv"))),
         Box::new(|| review.write_csv(&dir.join("review.csv"))),
+        Box::new(|| {
+            contacts::person_links_table(&linkage.contacts, &linkage.person_links)
+                .write_csv(&dir.join("person-links.csv"))
+        }),
         Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)),
         Box::new(|| write_id_changes(&dir.join("id-changes.csv"), this_run, &id_changes)),
     ];
@@ -878,6 +884,7 @@ fn build_manifest(
         ("contacts.parquet".to_string(), linkage.contacts.len()),
         ("matches.parquet".to_string(), linkage.pairs.len()),
         ("review.csv".to_string(), review),
+        ("person-links.csv".to_string(), linkage.person_links.len()),
         ("id-changes.csv".to_string(), id_changes),
     ]);
     for t in &targets {
