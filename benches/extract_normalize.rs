@@ -202,6 +202,38 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // The whole run again with two payload targets (each matched against its own
+    // export), as scripts/bench-e2e runs it: the payloads stage's share is the difference.
+    let text = std::fs::read_to_string(tmp.path().join("pipeline.toml")).unwrap();
+    let with_targets = tmp.path().join("targets.toml");
+    std::fs::write(
+        &with_targets,
+        format!(
+            "{text}\n[[targets]]\nsystem = \"maxwork\"\nexisting = \"maxwork/*\"\n\n[[targets]]\nsystem = \"leadpro\"\nexisting = \"leadpro/leads.json\"\n"
+        ),
+    )
+    .unwrap();
+    let pipeline = Pipeline::load(&with_targets).expect("pipeline with targets");
+    let mut g = c.benchmark_group("run+payloads");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(p.records as u64));
+    g.bench_function(BenchmarkId::from_parameter(&slug), |b| {
+        b.iter(|| {
+            let outcome = run::run(
+                &pipeline,
+                &RunOptions {
+                    out: Some(out.clone()),
+                    state: None,
+                    shard: None,
+                },
+                &Silent,
+            )
+            .unwrap();
+            outcome.manifest.targets.len()
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, stages);
