@@ -331,7 +331,8 @@ pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
 
 /// Links leads (sorted by `lead_key`, with their match records) into contacts with a
 /// trained model: sets each lead's `contact_id` and `match_score`, and returns the golden
-/// records and every scored pair. Person links come after, from [`link_persons`], once
+/// records and every scored pair; the golden records carry their members' extra fields
+/// only when `keep_custom` (payload targets need them). Person links come after, from [`link_persons`], once
 /// contact ids are final. In agent scope only
 /// leads of one agent are compared, so the agents' leads can be linked apart (`--shard`).
 pub fn link(
@@ -339,6 +340,7 @@ pub fn link(
     records: &[MatchRecord],
     trained: Trained,
     config: &MatchConfig,
+    keep_custom: bool,
 ) -> Linkage {
     let Trained { model, tf } = trained;
     let candidates = block::candidate_pairs(records, config.scope, block::Limits::default());
@@ -412,7 +414,13 @@ pub fn link(
         .zip(ids)
         .map(|(m, id)| {
             let refs: Vec<&Lead> = m.iter().map(|&i| &leads[i as usize]).collect();
-            survive::golden(&refs, &config.system_priority, id, String::new())
+            survive::golden_with(
+                &refs,
+                &config.system_priority,
+                id,
+                String::new(),
+                keep_custom,
+            )
         })
         .collect();
     contacts.par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
@@ -430,7 +438,7 @@ pub fn link(
 pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
     let records = records(leads);
     let trained = train(leads, &records);
-    let mut linkage = link(leads, &records, trained, config);
+    let mut linkage = link(leads, &records, trained, config, true);
     linkage.person_links = link_persons(&mut linkage.contacts, &linkage.model, config);
     linkage
 }

@@ -111,6 +111,19 @@ pub fn golden(
     contact_id: String,
     person_id: String,
 ) -> Contact {
+    golden_with(members, priority, contact_id, person_id, true)
+}
+
+/// [`golden`], with the members' extra fields (`custom`) gathered only when `keep_custom`:
+/// only payload writers read them, and copying every member's map for every contact is a
+/// sizeable share of linking a million leads.
+pub fn golden_with(
+    members: &[&Lead],
+    priority: &[System],
+    contact_id: String,
+    person_id: String,
+    keep_custom: bool,
+) -> Contact {
     let ordered = recency_order(members, priority);
     let mut c = Contact {
         contact_id,
@@ -190,7 +203,7 @@ pub fn golden(
         c.listing_ref = l.listing_ref.clone();
         prov.insert("listing_ref".into(), l.lead_key.clone());
     }
-    for l in ordered.iter().rev() {
+    for l in ordered.iter().rev().filter(|_| keep_custom) {
         for (k, v) in &l.custom {
             if k != "folded_from" {
                 c.custom.insert(k.clone(), v.clone());

@@ -401,7 +401,13 @@ pub fn run(
         }
         None => (leads, records),
     };
-    let mut linkage = dedupe::link(&mut leads, &records, trained, &pipeline.matching);
+    let mut linkage = dedupe::link(
+        &mut leads,
+        &records,
+        trained,
+        &pipeline.matching,
+        !pipeline.targets.is_empty(),
+    );
     drop(records);
     let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
     linkage.person_links =
