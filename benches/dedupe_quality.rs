@@ -35,8 +35,7 @@ fn main() {
             &pipeline,
             &RunOptions {
                 out: Some(out.clone()),
-                state: None,
-                shard: None,
+                ..RunOptions::default()
             },
             &Silent,
         )

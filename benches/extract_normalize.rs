@@ -190,8 +190,7 @@ fn stages(c: &mut Criterion) {
                 &p.pipeline,
                 &RunOptions {
                     out: Some(out.clone()),
-                    state: None,
-                    shard: None,
+                    ..RunOptions::default()
                 },
                 &Silent,
             )
@@ -224,8 +223,7 @@ fn stages(c: &mut Criterion) {
                 &pipeline,
                 &RunOptions {
                     out: Some(out.clone()),
-                    state: None,
-                    shard: None,
+                    ..RunOptions::default()
                 },
                 &Silent,
             )

@@ -174,33 +174,46 @@ fn person_links_of(out: &Path, contact_id: &str, s: &mut String) -> Result<(), E
     };
     let mut rdr = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
     let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let names = [
+        "contact_id_a",
+        "contact_id_b",
+        "agent_id_a",
+        "agent_id_b",
+        "probability",
+        "linked",
+    ];
+    let [Some(id_a), Some(id_b), Some(agent_a), Some(agent_b), Some(probability), Some(linked)] =
+        names.map(col)
+    else {
+        return Err(err("not a person-links.csv".into()));
+    };
+    let level_cols: Vec<Option<usize>> = COMPARATORS
+        .iter()
+        .map(|c| col(&format!("{c}_level")))
+        .collect();
     let mut lines = Vec::new();
     for row in rdr.records() {
         let row = row.map_err(|e| err(e.to_string()))?;
-        let get = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| row.get(i))
-                .unwrap_or("")
-        };
-        let other = if get("contact_id_a") == contact_id {
-            ("contact_id_b", "agent_id_b")
-        } else if get("contact_id_b") == contact_id {
-            ("contact_id_a", "agent_id_a")
+        let get = |i: Option<usize>| i.and_then(|i| row.get(i)).unwrap_or("");
+        let (other, other_agent) = if get(Some(id_a)) == contact_id {
+            (id_b, agent_b)
+        } else if get(Some(id_b)) == contact_id {
+            (id_a, agent_a)
         } else {
             continue;
         };
         let levels: Vec<String> = COMPARATORS
             .iter()
-            .map(|c| format!("{c}={}", get(&format!("{c}_level"))))
+            .zip(&level_cols)
+            .map(|(c, &i)| format!("{c}={}", get(i)))
             .collect();
         lines.push(format!(
             "  {} (agent {})  probability {}  {}  {}",
-            get(other.0),
-            get(other.1),
-            get("probability"),
-            if get("linked") == "true" {
+            get(Some(other)),
+            get(Some(other_agent)),
+            get(Some(probability)),
+            if get(Some(linked)) == "true" {
                 "same person"
             } else {
                 "refused by the chaining guard"

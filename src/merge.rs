@@ -48,14 +48,8 @@ pub enum MergeError {
     Publish(#[from] PublishError),
 }
 
-fn read_err(path: &Path) -> impl Fn(String) -> MergeError + '_ {
-    move |message| MergeError::Read {
-        path: path.display().to_string(),
-        message,
-    }
-}
-
-fn polars_err(path: &Path) -> impl Fn(PolarsError) -> MergeError + '_ {
+/// The error for a part's file that cannot be read or is not what a run writes.
+fn unreadable<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> MergeError + '_ {
     move |e| MergeError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -72,9 +66,8 @@ fn read_parts(dirs: &[PathBuf], pipeline: &Pipeline) -> Result<Vec<Part>, MergeE
     let mut parts = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path)(e.to_string()))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| read_err(&path)(e.to_string()))?;
+        let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(unreadable(&path))?;
         if manifest.shard.is_none() {
             return Err(MergeError::NotParts(format!(
                 "{} is the output of a whole run, not of `leadrecon run --shard I/N`",
@@ -138,8 +131,8 @@ fn read_parts(dirs: &[PathBuf], pipeline: &Pipeline) -> Result<Vec<Part>, MergeE
 }
 
 fn read_frame(path: &Path) -> Result<DataFrame, MergeError> {
-    let file = File::open(path).map_err(|e| read_err(path)(e.to_string()))?;
-    ParquetReader::new(file).finish().map_err(polars_err(path))
+    let file = File::open(path).map_err(unreadable(path))?;
+    ParquetReader::new(file).finish().map_err(unreadable(path))
 }
 
 /// Every part's table, one after the other, sorted by `by`.
@@ -151,7 +144,7 @@ fn stacked(parts: &[Part], name: &str, by: &[&str]) -> Result<DataFrame, MergeEr
         match all.as_mut() {
             None => all = Some(df),
             Some(a) => {
-                a.vstack_mut(&df).map_err(polars_err(&path))?;
+                a.vstack_mut(&df).map_err(unreadable(&path))?;
             }
         }
     }
@@ -161,7 +154,7 @@ fn stacked(parts: &[Part], name: &str, by: &[&str]) -> Result<DataFrame, MergeEr
             by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(),
             SortMultipleOptions::default().with_maintain_order(true),
         )
-        .map_err(polars_err(Path::new(name)))?;
+        .map_err(unreadable(Path::new(name)))?;
     Ok(sorted)
 }
 
@@ -171,51 +164,32 @@ fn write_frame(
     rows_per_group: Option<usize>,
 ) -> Result<(), MergeError> {
     df.rechunk_mut();
-    let perr = |e: PolarsError| {
-        MergeError::Write(WriteError::Parquet {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
-    };
-    let file = File::create(path).map_err(|source| {
-        MergeError::Write(WriteError::Io {
-            path: path.display().to_string(),
-            source,
-        })
-    })?;
-    let writer = ParquetWriter::new(std::io::BufWriter::new(file))
-        .with_compression(ParquetCompression::Zstd(None));
     match rows_per_group {
-        // Written a row group per chunk, as the run writes it.
-        Some(rows) if df.height() > 0 => {
-            let mut w = writer.batched(df.schema()).map_err(perr)?;
-            let mut offset = 0;
-            while offset < df.height() {
-                let mut chunk = df.slice(offset as i64, rows);
-                chunk.rechunk_mut();
-                w.write_batch(&chunk).map_err(perr)?;
-                offset += rows;
-            }
-            w.finish().map_err(perr)?;
+        // A row group per chunk of rows, as the run writes it.
+        Some(rows) => {
+            let df = &*df;
+            datasets::write_parquet_groups(
+                path,
+                (0..df.height()).step_by(rows.max(1)).map(|offset| {
+                    let mut chunk = df.slice(offset as i64, rows);
+                    chunk.rechunk_mut();
+                    Ok(chunk)
+                }),
+            )?;
         }
-        _ => {
-            writer.finish(df).map_err(perr)?;
-        }
+        None => datasets::write_parquet(path, df)?,
     }
     Ok(())
 }
 
 /// A part's CSV: its header and rows.
 fn read_csv(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), MergeError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path)(e.to_string()))?;
-    let header = r
-        .headers()
-        .map_err(|e| read_err(path)(e.to_string()))?
-        .clone();
+    let mut r = csv::Reader::from_path(path).map_err(unreadable(path))?;
+    let header = r.headers().map_err(unreadable(path))?.clone();
     let rows = r
         .records()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| read_err(path)(e.to_string()))?;
+        .map_err(unreadable(path))?;
     Ok((header, rows))
 }
 
@@ -363,15 +337,12 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     let first = &parts[0].dir;
 
     let model_path = first.join("model.json");
-    let model_text =
-        std::fs::read_to_string(&model_path).map_err(|e| read_err(&model_path)(e.to_string()))?;
-    let model: Model =
-        serde_json::from_str(&model_text).map_err(|e| read_err(&model_path)(e.to_string()))?;
+    let model_text = std::fs::read_to_string(&model_path).map_err(unreadable(&model_path))?;
+    let model: Model = serde_json::from_str(&model_text).map_err(unreadable(&model_path))?;
     datasets::write_text(&dir.join("model.json"), &model_text)?;
     // Read and written the same in every part: the first one's.
     let rejects = first.join("rejects.csv");
-    std::fs::copy(&rejects, dir.join("rejects.csv"))
-        .map_err(|e| read_err(&rejects)(e.to_string()))?;
+    std::fs::copy(&rejects, dir.join("rejects.csv")).map_err(unreadable(&rejects))?;
 
     let (header, mut leads) = stacked_csv(&parts, "leads.csv")?;
     leads.sort_by(|a, b| a[0].cmp(&b[0]));
@@ -412,22 +383,22 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
             c.u64()
                 .map(|m| m.into_no_null_iter().map(|n| n as usize).collect())
         })
-        .map_err(polars_err(Path::new("contacts.parquet")))?;
+        .map_err(unreadable(Path::new("contacts.parquet")))?;
     frame
         .replace("person_id", Column::new("person_id".into(), &persons))
-        .map_err(polars_err(Path::new("contacts.parquet")))?;
+        .map_err(unreadable(Path::new("contacts.parquet")))?;
     write_frame(&dir.join("contacts.parquet"), &mut frame, None)?;
 
     let mut matches = stacked(&parts, "matches.parquet", &["lead_key_a", "lead_key_b"])?;
     let probabilities: Vec<f64> = matches
         .column("probability")
         .and_then(|c| c.f64().map(|p| p.into_no_null_iter().collect()))
-        .map_err(polars_err(Path::new("matches.parquet")))?;
+        .map_err(unreadable(Path::new("matches.parquet")))?;
     if matches.height() > 0 {
         write_frame(&dir.join("matches.parquet"), &mut matches, Some(MATCH_ROWS))?;
     } else {
         std::fs::copy(first.join("matches.parquet"), dir.join("matches.parquet"))
-            .map_err(|e| read_err(&first.join("matches.parquet"))(e.to_string()))?;
+            .map_err(unreadable(&first.join("matches.parquet")))?;
     }
     drop(matches);
 
@@ -488,11 +459,10 @@ fn merge_payloads(parts: &[Part], dir: &Path) -> Result<(), MergeError> {
             let mut lines: Vec<(String, String)> = Vec::new();
             for p in parts {
                 let path = p.dir.join("payloads").join(name).join(file);
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| read_err(&path)(e.to_string()))?;
+                let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
                 for line in text.lines() {
                     let v: serde_json::Value =
-                        serde_json::from_str(line).map_err(|e| read_err(&path)(e.to_string()))?;
+                        serde_json::from_str(line).map_err(unreadable(&path))?;
                     let id = v["contact_id"].as_str().unwrap_or_default().to_string();
                     lines.push((id, line.to_string()));
                 }

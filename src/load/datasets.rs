@@ -303,11 +303,54 @@ pub fn write_leads_parquet(
         message,
     };
     let mut df = leads_frame(leads, source_names).map_err(|e| err(e.to_string()))?;
-    let file = create(path)?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(&mut df)
-        .map_err(|e| err(e.to_string()))?;
+    write_parquet(path, &mut df)
+}
+
+fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> WriteError + '_ {
+    move |e| WriteError::Parquet {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The writer settings every Parquet output shares (zstd): `leadrecon merge` rewrites
+/// the parts' files with them and must get a run's bytes.
+fn parquet_writer(file: BufWriter<File>) -> ParquetWriter<BufWriter<File>> {
+    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None))
+}
+
+/// Writes a frame as one Parquet file.
+pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), WriteError> {
+    parquet_writer(create(path)?)
+        .finish(df)
+        .map_err(parquet_error(path))?;
+    Ok(())
+}
+
+/// Writes frames of one schema as one Parquet file, a row group per frame, so only one
+/// frame is in memory as columns at a time. No frame: nothing is written.
+pub fn write_parquet_groups(
+    path: &Path,
+    frames: impl Iterator<Item = PolarsResult<DataFrame>>,
+) -> Result<(), WriteError> {
+    let err = parquet_error(path);
+    let mut writer = None;
+    for df in frames {
+        let df = df.map_err(&err)?;
+        if writer.is_none() {
+            writer = Some(
+                parquet_writer(create(path)?)
+                    .batched(df.schema())
+                    .map_err(&err)?,
+            );
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_batch(&df).map_err(&err)?;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish().map_err(&err)?;
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::load::datasets::{csv_time, write_csv, WriteError};
+use crate::load::datasets::{csv_time, write_csv, write_parquet, write_parquet_groups, WriteError};
 
 /// One column's values.
 pub enum Values<'a> {
@@ -80,20 +80,11 @@ impl<'a> Table<'a> {
 
     /// Writes the table as Parquet (zstd).
     pub fn write_parquet(&self, path: &Path) -> Result<(), WriteError> {
-        let err = |message: String| WriteError::Parquet {
+        let mut df = self.frame().map_err(|e| WriteError::Parquet {
             path: path.display().to_string(),
-            message,
-        };
-        let mut df = self.frame().map_err(|e| err(e.to_string()))?;
-        let file = std::fs::File::create(path).map_err(|source| WriteError::Io {
-            path: path.display().to_string(),
-            source,
+            message: e.to_string(),
         })?;
-        ParquetWriter::new(std::io::BufWriter::new(file))
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(&mut df)
-            .map_err(|e| err(e.to_string()))?;
-        Ok(())
+        write_parquet(path, &mut df)
     }
 
     /// Writes tables of one schema as one Parquet file (zstd), a row group at a time, so
@@ -103,33 +94,7 @@ impl<'a> Table<'a> {
         path: &Path,
         chunks: impl Iterator<Item = Table<'a>>,
     ) -> Result<(), WriteError> {
-        let err = |message: String| WriteError::Parquet {
-            path: path.display().to_string(),
-            message,
-        };
-        let mut writer = None;
-        for chunk in chunks {
-            let df = chunk.frame().map_err(|e| err(e.to_string()))?;
-            if writer.is_none() {
-                let file = std::fs::File::create(path).map_err(|source| WriteError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                writer = Some(
-                    ParquetWriter::new(std::io::BufWriter::new(file))
-                        .with_compression(ParquetCompression::Zstd(None))
-                        .batched(df.schema())
-                        .map_err(|e| err(e.to_string()))?,
-                );
-            }
-            if let Some(w) = writer.as_mut() {
-                w.write_batch(&df).map_err(|e| err(e.to_string()))?;
-            }
-        }
-        if let Some(w) = writer {
-            w.finish().map_err(|e| err(e.to_string()))?;
-        }
-        Ok(())
+        write_parquet_groups(path, chunks.map(|c| c.frame()))
     }
 
     /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
