@@ -9,16 +9,18 @@
 //! system, operation, ids and body: the same contact and content give the same key on
 //! every run. Contacts the target holds with the same values write nothing.
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::lead::System;
 use crate::load::datasets::WriteError;
-use crate::vendors::write::{Adjustment, Op, Plan, Request, Violation};
+use crate::state::Sent;
+use crate::vendors::write::{Adjustment, Op, Plan, Violation};
 
 /// What was planned for one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -58,10 +60,10 @@ struct Line<'a> {
     method: &'a str,
     path: &'a str,
     content_type: &'a str,
-    idempotency_key: String,
+    idempotency_key: &'a str,
     contact_id: &'a str,
     target_id: Option<&'a str>,
-    body: &'a serde_json::Map<String, Value>,
+    body: &'a RawValue,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     adjustments: &'a [Adjustment],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -75,24 +77,16 @@ struct Skipped<'a> {
     reason: &'a str,
 }
 
-/// A stable key for one request: the same contact and content, the same key.
-pub fn idempotency_key(
-    system: System,
-    r: &Request,
-    contact_id: &str,
-    target_id: Option<&str>,
-) -> String {
+/// A stable key for one request: the same contact and content, the same key. `body` is
+/// the body as serialized once (compact JSON).
+fn key_of(system: System, op: Op, contact_id: &str, target_id: Option<&str>, body: &str) -> String {
     let mut h = Sha256::new();
     for part in [
         system.as_str(),
-        if r.op == Op::Create {
-            "create"
-        } else {
-            "update"
-        },
+        if op == Op::Create { "create" } else { "update" },
         contact_id,
         target_id.unwrap_or(""),
-        &serde_json::to_string(&r.body).unwrap_or_default(),
+        body,
     ] {
         h.update(part.as_bytes());
         h.update([0u8]);
@@ -115,104 +109,213 @@ pub struct Planned {
     pub plan: Plan,
 }
 
-/// Writes one target's four files into `dir` (created), plans sorted by contact id.
-pub fn write(dir: &Path, system: System, planned: &[Planned]) -> Result<PayloadCounts, WriteError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| WriteError::Io {
-            path: path.clone(),
-            source,
-        }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let open = |name: &str| -> Result<(std::path::PathBuf, std::io::BufWriter<std::fs::File>), WriteError> {
-        let path = dir.join(name);
-        let f = std::fs::File::create(&path).map_err(io(&path))?;
-        Ok((path, std::io::BufWriter::new(f)))
-    };
-    let (pc, mut create) = open("create.jsonl")?;
-    let (pu, mut update) = open("update.jsonl")?;
-    let (pi, mut invalid) = open("invalid.jsonl")?;
-    let (ps, mut skipped) = open("skipped.jsonl")?;
-    let mut counts = PayloadCounts::default();
-    let line = |w: &mut std::io::BufWriter<std::fs::File>, path: &Path, v: &dyn erased::Json| {
-        let text = v.json();
-        w.write_all(text.as_bytes())
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(io(path))
-    };
-    for p in planned {
-        if p.target_id.is_some() {
-            counts.matched += 1;
-        }
-        match &p.plan {
-            Plan::Unchanged => counts.unchanged += 1,
-            Plan::AlreadySent => counts.already_sent += 1,
-            Plan::Skip(reason) => {
-                counts.skipped += 1;
-                let s = Skipped {
-                    contact_id: &p.contact_id,
-                    target_id: p.target_id.as_deref(),
-                    reason,
-                };
-                line(&mut skipped, &ps, &s)?;
-            }
-            Plan::Send {
-                request,
-                adjustments,
-                violations,
-            } => {
-                let l = Line {
-                    op: request.op,
-                    method: request.method,
-                    path: &request.path,
-                    content_type: request.content_type,
-                    idempotency_key: idempotency_key(
-                        system,
-                        request,
-                        &p.contact_id,
-                        p.target_id.as_deref(),
-                    ),
-                    contact_id: &p.contact_id,
-                    target_id: p.target_id.as_deref(),
-                    body: &request.body,
-                    adjustments,
-                    violations,
-                };
-                if !violations.is_empty() {
-                    counts.invalid += 1;
-                    line(&mut invalid, &pi, &l)?;
-                } else if request.op == Op::Create {
-                    counts.creates += 1;
-                    line(&mut create, &pc, &l)?;
-                } else {
-                    counts.updates += 1;
-                    line(&mut update, &pu, &l)?;
-                }
-            }
-        }
-    }
-    for (w, path) in [
-        (&mut create, &pc),
-        (&mut update, &pu),
-        (&mut invalid, &pi),
-        (&mut skipped, &ps),
-    ] {
-        w.flush().map_err(io(path))?;
-    }
-    Ok(counts)
+/// Which payload file a contact's line goes to, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// The target holds the same values: no line.
+    Unchanged,
+    /// An earlier run emitted the same request: no line.
+    AlreadySent,
+    /// `skipped.jsonl`.
+    Skipped,
+    /// `create.jsonl`.
+    Create,
+    /// `update.jsonl`.
+    Update,
+    /// `invalid.jsonl`.
+    Invalid,
 }
 
-/// Serializing the two line shapes through one writer.
-mod erased {
-    /// A value written as one JSON line.
-    pub trait Json {
-        fn json(&self) -> String;
+/// One contact's plan rendered to its payload line: the body is serialized once, for the
+/// idempotency key and the line both, and the plan's values are dropped.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Where the line goes.
+    pub kind: LineKind,
+    /// Whether the contact was found among the target's records.
+    pub matched: bool,
+    /// The JSON line (without its newline), for the kinds that write one.
+    pub line: Option<String>,
+    /// What the state remembers of a request that will be sent (when asked to keep it).
+    pub sent: Option<(String, Sent)>,
+}
+
+/// Renders one contact's plan. `sent_before` is what an earlier run emitted for this
+/// contact: the same idempotency key makes the plan [`LineKind::AlreadySent`].
+/// With `keep_sent`, a request that will be sent is returned for the state to remember.
+pub fn render(
+    system: System,
+    planned: Planned,
+    sent_before: Option<&Sent>,
+    keep_sent: bool,
+) -> Rendered {
+    let Planned {
+        contact_id,
+        target_id,
+        plan,
+    } = planned;
+    let matched = target_id.is_some();
+    let none = |kind| Rendered {
+        kind,
+        matched,
+        line: None,
+        sent: None,
+    };
+    match plan {
+        Plan::Unchanged => none(LineKind::Unchanged),
+        Plan::AlreadySent => none(LineKind::AlreadySent),
+        Plan::Skip(reason) => Rendered {
+            kind: LineKind::Skipped,
+            matched,
+            line: Some(json(&Skipped {
+                contact_id: &contact_id,
+                target_id: target_id.as_deref(),
+                reason: &reason,
+            })),
+            sent: None,
+        },
+        Plan::Send {
+            request,
+            adjustments,
+            violations,
+        } => {
+            let body = serde_json::value::to_raw_value(&request.body).expect("bodies serialize");
+            let key = key_of(
+                system,
+                request.op,
+                &contact_id,
+                target_id.as_deref(),
+                body.get(),
+            );
+            if sent_before.is_some_and(|s| s.idempotency_key == key) {
+                return none(LineKind::AlreadySent);
+            }
+            let kind = if !violations.is_empty() {
+                LineKind::Invalid
+            } else if request.op == Op::Create {
+                LineKind::Create
+            } else {
+                LineKind::Update
+            };
+            let line = json(&Line {
+                op: request.op,
+                method: request.method,
+                path: &request.path,
+                content_type: request.content_type,
+                idempotency_key: &key,
+                contact_id: &contact_id,
+                target_id: target_id.as_deref(),
+                body: &body,
+                adjustments: &adjustments,
+                violations: &violations,
+            });
+            let sent = (keep_sent && violations.is_empty()).then(|| {
+                let op = if request.op == Op::Create {
+                    "create"
+                } else {
+                    "update"
+                };
+                let sent = Sent {
+                    op: op.into(),
+                    idempotency_key: key,
+                    target_id,
+                    body: request.body,
+                };
+                (contact_id, sent)
+            });
+            Rendered {
+                kind,
+                matched,
+                line: Some(line),
+                sent,
+            }
+        }
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("payload lines serialize")
+}
+
+/// Writes one target's four files into a folder, a rendered line at a time, in the order
+/// given (contact-id order).
+pub struct PayloadWriter {
+    files: [(PathBuf, BufWriter<File>); 4],
+    counts: PayloadCounts,
+}
+
+impl PayloadWriter {
+    /// Creates `dir` and its four files.
+    pub fn create(dir: &Path) -> Result<PayloadWriter, WriteError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let open = |name: &str| -> Result<(PathBuf, BufWriter<File>), WriteError> {
+            let path = dir.join(name);
+            let f = File::create(&path).map_err(io(&path))?;
+            Ok((path, BufWriter::with_capacity(1 << 16, f)))
+        };
+        Ok(PayloadWriter {
+            files: [
+                open("create.jsonl")?,
+                open("update.jsonl")?,
+                open("invalid.jsonl")?,
+                open("skipped.jsonl")?,
+            ],
+            counts: PayloadCounts::default(),
+        })
     }
 
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).expect("payload lines serialize")
+    /// Counts one contact and writes its line.
+    pub fn push(&mut self, r: &Rendered) -> Result<(), WriteError> {
+        let c = &mut self.counts;
+        if r.matched {
+            c.matched += 1;
         }
+        let file = match r.kind {
+            LineKind::Unchanged => {
+                c.unchanged += 1;
+                return Ok(());
+            }
+            LineKind::AlreadySent => {
+                c.already_sent += 1;
+                return Ok(());
+            }
+            LineKind::Create => {
+                c.creates += 1;
+                0
+            }
+            LineKind::Update => {
+                c.updates += 1;
+                1
+            }
+            LineKind::Invalid => {
+                c.invalid += 1;
+                2
+            }
+            LineKind::Skipped => {
+                c.skipped += 1;
+                3
+            }
+        };
+        let (path, w) = &mut self.files[file];
+        let line = r.line.as_deref().unwrap_or_default();
+        w.write_all(line.as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(io(path))
+    }
+
+    /// Flushes the files; the target's counts.
+    pub fn finish(mut self) -> Result<PayloadCounts, WriteError> {
+        for (path, w) in &mut self.files {
+            w.flush().map_err(io(path))?;
+        }
+        Ok(self.counts)
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + use<> {
+    let path = path.display().to_string();
+    move |source| WriteError::Io {
+        path: path.clone(),
+        source,
     }
 }

@@ -25,7 +25,7 @@ use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::load::table::Table;
 use crate::normalize;
-use crate::pipeline::config::{ConfigError, Pipeline, Source, Target};
+use crate::pipeline::config::{ConfigError, Pipeline, Source};
 use crate::pipeline::manifest::Resources;
 use crate::pipeline::manifest::{
     Counts, FileInfo, Manifest, Matching, SourceCounts, TargetReport, Timings,
@@ -416,20 +416,23 @@ pub fn run(
 
     let t = Instant::now();
     observer.start("payloads", 0);
-    let planned = plan_targets(
+    let dir = staged.path();
+    // The state remembers what was sent only when there is a state folder.
+    let mut sent = state_dir.as_ref().map(|_| prev.sent.clone());
+    let targets = plan_targets(
         pipeline,
         &prep.roster,
         &linkage,
         &prev,
-        existing,
-        existing_counts,
-    );
+        (existing, existing_counts),
+        &dir.join("payloads"),
+        sent.as_mut().map(|s| (s, &known)),
+    )?;
     timings.payloads = ms(t);
 
     let t = Instant::now();
     observer.start("write", 0);
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
-    let dir = staged.path();
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
     let contacts = contacts::contacts_table(&linkage.contacts);
@@ -466,51 +469,6 @@ pub fn run(
     results
         .into_iter()
         .collect::<Result<Vec<()>, WriteError>>()?;
-    let mut targets = Vec::with_capacity(planned.len());
-    let mut sent = prev.sent.clone();
-    for (target, report, plans) in planned {
-        let memory = sent.entry(target.system.to_string()).or_default();
-        memory.retain(|id, _| known.contains_key(id));
-        for p in &plans {
-            if let write::Plan::Send {
-                request,
-                violations,
-                ..
-            } = &p.plan
-            {
-                if violations.is_empty() {
-                    memory.insert(
-                        p.contact_id.clone(),
-                        Sent {
-                            op: if request.op == write::Op::Create {
-                                "create".into()
-                            } else {
-                                "update".into()
-                            },
-                            idempotency_key: payloads::idempotency_key(
-                                target.system,
-                                request,
-                                &p.contact_id,
-                                p.target_id.as_deref(),
-                            ),
-                            target_id: p.target_id.clone(),
-                            body: request.body.clone(),
-                        },
-                    );
-                }
-            }
-        }
-        let payloads = payloads::write(
-            &dir.join("payloads").join(target.system.as_str()),
-            target.system,
-            &plans,
-        )?;
-        targets.push(TargetReport {
-            system: target.system.to_string(),
-            existing: report,
-            payloads,
-        });
-    }
     timings.write = ms(t);
     timings.total = ms(started);
 
@@ -546,7 +504,7 @@ pub fn run(
         State {
             run: this_run,
             contacts: known,
-            sent,
+            sent: sent.unwrap_or_default(),
             last: Some(RunCounts {
                 run: this_run,
                 read: manifest.totals.read,
@@ -570,16 +528,29 @@ pub fn run(
     Ok(Outcome { manifest, output })
 }
 
-/// Each target's plans: its existing export folded and matched to the contacts, then a
-/// create, update, no-op or skip per contact (in contact-id order).
-fn plan_targets<'p>(
-    pipeline: &'p Pipeline,
+/// Contacts planned and rendered a chunk at a time: the payload lines of one chunk are
+/// held at once, never every contact's request.
+const PAYLOAD_CHUNK: usize = 1 << 15;
+
+/// What the state remembers of sent requests (per target system), and the contacts it
+/// still knows (requests for other contacts are forgotten).
+type SentMemory<'a> = (
+    &'a mut BTreeMap<String, BTreeMap<String, Sent>>,
+    &'a BTreeMap<String, state::KnownContact>,
+);
+
+/// Each target's payloads: its existing export folded and matched to the contacts, then
+/// a create, update, no-op or skip per contact, written to `dir/<system>/` in contact-id
+/// order. With `memory`, requests that will be sent are remembered for the state.
+fn plan_targets(
+    pipeline: &Pipeline,
     roster: &Roster,
     linkage: &Linkage,
     prev: &State,
-    existing: Vec<Vec<Lead>>,
-    existing_counts: Vec<SourceCounts>,
-) -> Vec<(&'p Target, Option<SourceCounts>, Vec<Planned>)> {
+    (existing, existing_counts): (Vec<Vec<Lead>>, Vec<SourceCounts>),
+    dir: &Path,
+    mut memory: Option<SentMemory<'_>>,
+) -> Result<Vec<TargetReport>, WriteError> {
     let mut existing = existing.into_iter().zip(existing_counts);
     let mut out = Vec::with_capacity(pipeline.targets.len());
     for target in &pipeline.targets {
@@ -612,6 +583,7 @@ fn plan_targets<'p>(
                     .find_map(|k| by_key.get(k.as_str()).map(|&r| (c, r)))
             })
             .collect();
+        drop(by_key);
         let found = dedupe::existing::find(
             &linkage.contacts,
             &records,
@@ -633,44 +605,56 @@ fn plan_targets<'p>(
             .collect();
         let ctx = target.write_context(roster);
         let sent_before = prev.sent.get(target.system.as_str());
-        let plans: Vec<Planned> = linkage
+        let mut remembered = memory.as_mut().map(|(sent, known)| {
+            let m = sent.entry(target.system.to_string()).or_default();
+            m.retain(|id, _| known.contains_key(id));
+            m
+        });
+        let keep_sent = remembered.is_some();
+        let mut writer = payloads::PayloadWriter::create(&dir.join(target.system.as_str()))?;
+        for (contacts, found) in linkage
             .contacts
-            .par_iter()
-            .zip(found)
-            .map(|(contact, found)| {
-                let target_id = found.and_then(|f| records[f.record].source.source_id.clone());
-                let existing =
-                    found.map(|f| (target_id.as_deref().unwrap_or(""), &current[f.record]));
-                let sent = sent_before.and_then(|m| m.get(&contact.contact_id));
-                let mut plan = match (existing, sent) {
-                    // Created on an earlier run, not in the target's export yet: what
-                    // changed since is an update of what was sent.
-                    (None, Some(s)) if s.op == "create" => {
-                        write::plan_after_create(contact, &s.body, &ctx)
-                    }
-                    _ => write::plan(contact, existing, &ctx),
-                };
-                if let (write::Plan::Send { request, .. }, Some(s)) = (&plan, sent) {
-                    let key = payloads::idempotency_key(
-                        target.system,
-                        request,
-                        &contact.contact_id,
-                        target_id.as_deref(),
-                    );
-                    if key == s.idempotency_key {
-                        plan = write::Plan::AlreadySent;
-                    }
+            .chunks(PAYLOAD_CHUNK)
+            .zip(found.chunks(PAYLOAD_CHUNK))
+        {
+            let rendered: Vec<payloads::Rendered> = contacts
+                .par_iter()
+                .zip(found)
+                .map(|(contact, found)| {
+                    let target_id = found.and_then(|f| records[f.record].source.source_id.clone());
+                    let existing =
+                        found.map(|f| (target_id.as_deref().unwrap_or(""), &current[f.record]));
+                    let sent = sent_before.and_then(|m| m.get(&contact.contact_id));
+                    let plan = match (existing, sent) {
+                        // Created on an earlier run, not in the target's export yet: what
+                        // changed since is an update of what was sent.
+                        (None, Some(s)) if s.op == "create" => {
+                            write::plan_after_create(contact, &s.body, &ctx)
+                        }
+                        _ => write::plan(contact, existing, &ctx),
+                    };
+                    let planned = Planned {
+                        contact_id: contact.contact_id.clone(),
+                        plan,
+                        target_id,
+                    };
+                    payloads::render(target.system, planned, sent, keep_sent)
+                })
+                .collect();
+            for r in rendered {
+                writer.push(&r)?;
+                if let (Some(m), Some((id, sent))) = (remembered.as_mut(), r.sent) {
+                    m.insert(id, sent);
                 }
-                Planned {
-                    contact_id: contact.contact_id.clone(),
-                    plan,
-                    target_id,
-                }
-            })
-            .collect();
-        out.push((target, report, plans));
+            }
+        }
+        out.push(TargetReport {
+            system: target.system.to_string(),
+            existing: report,
+            payloads: writer.finish()?,
+        });
     }
-    out
+    Ok(out)
 }
 
 /// One input batch (a file, or a Real Geeks source's files) parsed: what the state's
