@@ -7,6 +7,8 @@
 //! Each record goes to at most one contact, strongest pair first (ties in contact, then
 //! record order), so the result is deterministic.
 
+use rayon::prelude::*;
+
 use crate::dedupe::cluster::conflict;
 use crate::dedupe::score::{Model, TermFrequencies};
 use crate::dedupe::survive::Contact;
@@ -60,20 +62,21 @@ pub fn find(
     config: &MatchConfig,
 ) -> Vec<Option<Found>> {
     let nc = contacts.len();
-    let mut records: Vec<MatchRecord> = contacts.iter().map(MatchRecord::of_contact).collect();
-    records.extend(existing.iter().map(MatchRecord::of));
+    let mut records: Vec<MatchRecord> = contacts.par_iter().map(MatchRecord::of_contact).collect();
+    records.par_extend(existing.par_iter().map(MatchRecord::of));
     let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
-    for (a, b) in block::candidate_pairs(&records, config.scope, block::Limits::default()) {
+    // Only contact–record pairs count; they are scored side by side and sorted after, so
+    // the order they come in does not matter.
+    let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
+    pairs.par_extend(candidates.into_par_iter().filter_map(|(a, b)| {
         let (a, b) = (a as usize, b as usize);
         if a >= nc || b < nc {
-            continue;
+            return None;
         }
         let (ra, rb) = (&records[a], &records[b]);
         let p = model.score(&Levels::of(ra, rb), ra, Some(tf)).probability;
-        if p >= config.match_threshold && !conflict(ra, rb) {
-            pairs.push((p, a, b - nc));
-        }
-    }
+        (p >= config.match_threshold && !conflict(ra, rb)).then_some((p, a, b - nc))
+    }));
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     let mut found: Vec<Option<Found>> = vec![None; nc];
     let mut taken = vec![false; existing.len()];
