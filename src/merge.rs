@@ -19,12 +19,12 @@ use crate::dedupe;
 use crate::dedupe::score::Model;
 use crate::dedupe::survive::Contact;
 use crate::load::contacts::shown_millionths;
-use crate::load::datasets::{self, WriteError};
+use crate::load::datasets::{self, WriteError, GROUP_ROWS};
 use crate::load::publish::{self, PublishError};
 use crate::load::report::{self, Shape};
 use crate::pipeline::config::Pipeline;
 use crate::pipeline::manifest::Manifest;
-use crate::pipeline::run::{manifest_json, MATCH_ROWS};
+use crate::pipeline::run::manifest_json;
 
 /// Why the parts cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -165,8 +165,9 @@ fn write_frame(
 ) -> Result<(), MergeError> {
     df.rechunk_mut();
     match rows_per_group {
-        // A row group per chunk of rows, as the run writes it.
-        Some(rows) => {
+        // A row group per chunk of rows, as the run writes it (an empty frame is written
+        // whole, for its schema).
+        Some(rows) if df.height() > 0 => {
             let df = &*df;
             datasets::write_parquet_groups(
                 path,
@@ -177,7 +178,7 @@ fn write_frame(
                 }),
             )?;
         }
-        None => datasets::write_parquet(path, df)?,
+        _ => datasets::write_parquet(path, df)?,
     }
     Ok(())
 }
@@ -358,7 +359,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     write_frame(
         &dir.join("leads.parquet"),
         &mut stacked(&parts, "leads.parquet", &["lead_key"])?,
-        None,
+        Some(GROUP_ROWS),
     )?;
 
     let (header, mut contacts) = stacked_csv(&parts, "contacts.csv")?;
@@ -387,7 +388,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     frame
         .replace("person_id", Column::new("person_id".into(), &persons))
         .map_err(unreadable(Path::new("contacts.parquet")))?;
-    write_frame(&dir.join("contacts.parquet"), &mut frame, None)?;
+    write_frame(&dir.join("contacts.parquet"), &mut frame, Some(GROUP_ROWS))?;
 
     let mut matches = stacked(&parts, "matches.parquet", &["lead_key_a", "lead_key_b"])?;
     let probabilities: Vec<f64> = matches
@@ -395,7 +396,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
         .and_then(|c| c.f64().map(|p| p.into_no_null_iter().collect()))
         .map_err(unreadable(Path::new("matches.parquet")))?;
     if matches.height() > 0 {
-        write_frame(&dir.join("matches.parquet"), &mut matches, Some(MATCH_ROWS))?;
+        write_frame(&dir.join("matches.parquet"), &mut matches, Some(GROUP_ROWS))?;
     } else {
         std::fs::copy(first.join("matches.parquet"), dir.join("matches.parquet"))
             .map_err(unreadable(&first.join("matches.parquet")))?;

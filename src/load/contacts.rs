@@ -8,37 +8,40 @@ use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
 use crate::lead::Lead;
 use crate::load::table::{Table, Values};
 
-/// The golden records.
+/// The golden records (text borrowed from them).
 pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
-    let text =
-        |f: &dyn Fn(&Contact) -> Option<String>| Values::Text(contacts.iter().map(f).collect());
+    let text = |f: &dyn Fn(&Contact) -> Option<&str>| {
+        Values::BorrowedOpt(contacts.iter().map(f).collect())
+    };
+    let words =
+        |f: &dyn Fn(&Contact) -> &'static str| Values::Borrowed(contacts.iter().map(f).collect());
     let mut t = Table::new(contacts.len());
-    t.add("contact_id", text(&|c| Some(c.contact_id.clone())))
-        .add("agent_id", text(&|c| c.agent_id.clone()))
-        .add("person_id", text(&|c| Some(c.person_id.clone())))
+    t.add("contact_id", words_of(contacts, |c| &c.contact_id))
+        .add("agent_id", text(&|c| c.agent_id.as_deref()))
+        .add("person_id", words_of(contacts, |c| &c.person_id))
         .add(
             "members",
             Values::UInt(contacts.iter().map(|c| c.lead_keys.len() as u64).collect()),
         )
         .add(
             "lead_keys",
-            Values::List(contacts.iter().map(|c| c.lead_keys.clone()).collect()),
+            Values::BorrowedList(contacts.iter().map(|c| c.lead_keys.as_slice()).collect()),
         )
-        .add("first_name", text(&|c| c.first_name.clone()))
-        .add("last_name", text(&|c| c.last_name.clone()))
-        .add("full_name", text(&|c| c.full_name.clone()))
-        .add("email", text(&|c| c.email.clone()))
-        .add("email2", text(&|c| c.email2.clone()))
-        .add("phone", text(&|c| c.phone.clone()))
-        .add("phone2", text(&|c| c.phone2.clone()))
-        .add("kind", text(&|c| Some(c.kind.as_str().to_string())))
-        .add("status", text(&|c| Some(c.status.as_str().to_string())))
-        .add("marketing_source", text(&|c| c.marketing_source.clone()))
-        .add("address", text(&|c| c.address.clone()))
-        .add("city", text(&|c| c.city.clone()))
-        .add("region", text(&|c| c.region.clone()))
-        .add("postcode", text(&|c| c.postcode.clone()))
-        .add("country", text(&|c| c.country.clone()))
+        .add("first_name", text(&|c| c.first_name.as_deref()))
+        .add("last_name", text(&|c| c.last_name.as_deref()))
+        .add("full_name", text(&|c| c.full_name.as_deref()))
+        .add("email", text(&|c| c.email.as_deref()))
+        .add("email2", text(&|c| c.email2.as_deref()))
+        .add("phone", text(&|c| c.phone.as_deref()))
+        .add("phone2", text(&|c| c.phone2.as_deref()))
+        .add("kind", words(&|c| c.kind.as_str()))
+        .add("status", words(&|c| c.status.as_str()))
+        .add("marketing_source", text(&|c| c.marketing_source.as_deref()))
+        .add("address", text(&|c| c.address.as_deref()))
+        .add("city", text(&|c| c.city.as_deref()))
+        .add("region", text(&|c| c.region.as_deref()))
+        .add("postcode", text(&|c| c.postcode.as_deref()))
+        .add("country", text(&|c| c.country.as_deref()))
         .add(
             "created_at",
             Values::Time(contacts.iter().map(|c| c.created_at).collect()),
@@ -49,9 +52,18 @@ pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
         )
         .add(
             "provenance",
-            text(&|c| Some(serde_json::to_string(&c.provenance).unwrap_or_default())),
+            Values::Text(
+                contacts
+                    .iter()
+                    .map(|c| Some(serde_json::to_string(&c.provenance).unwrap_or_default()))
+                    .collect(),
+            ),
         );
     t
+}
+
+fn words_of<'a>(contacts: &'a [Contact], f: impl Fn(&'a Contact) -> &'a String) -> Values<'a> {
+    Values::Borrowed(contacts.iter().map(|c| f(c).as_str()).collect())
 }
 
 const LEVEL_COLUMNS: [&str; 5] = [

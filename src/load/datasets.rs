@@ -2,6 +2,7 @@
 //! lists) and `leads.csv` (lists joined with `|`, `custom` as a JSON object), plus
 //! `rejects.csv`. The row → column conversion lives here and only here.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -168,23 +169,50 @@ pub fn write_leads_csv(
     source_names: &[String],
 ) -> Result<(), WriteError> {
     write_csv(path, &LEAD_COLUMNS, |w| {
-        let mut row: Vec<String> = Vec::with_capacity(LEAD_COLUMNS.len());
+        let mut buf = String::new();
         for lead in leads {
-            row.clear();
             for cell in cells(lead, source_names) {
-                row.push(match cell {
-                    Cell::Text(t) => t.unwrap_or("").to_string(),
-                    Cell::Owned(t) => t.unwrap_or_default(),
-                    Cell::Int(n) => n.to_string(),
-                    Cell::Float(f) => f.map(|f| format!("{f:.6}")).unwrap_or_default(),
-                    Cell::Time(t) => t.as_ref().map(csv_time).unwrap_or_default(),
-                    Cell::List(items) => items.join("|"),
-                });
+                buf.clear();
+                let field: &str = match &cell {
+                    Cell::Text(t) => t.unwrap_or(""),
+                    Cell::Owned(t) => t.as_deref().unwrap_or(""),
+                    Cell::Int(n) => {
+                        let _ = write!(buf, "{n}");
+                        &buf
+                    }
+                    Cell::Float(f) => {
+                        if let Some(f) = f {
+                            let _ = write!(buf, "{f:.6}");
+                        }
+                        &buf
+                    }
+                    Cell::Time(t) => {
+                        if let Some(t) = t {
+                            buf.push_str(&csv_time(t));
+                        }
+                        &buf
+                    }
+                    Cell::List(items) => {
+                        join_into(&mut buf, items.iter().copied());
+                        &buf
+                    }
+                };
+                w.write_field(field)?;
             }
-            w.write_record(&row)?;
+            w.write_record(None::<&[u8]>)?;
         }
         Ok(())
     })
+}
+
+/// `items` joined with `|` into `buf` (as CSV cells hold lists).
+pub fn join_into<'a>(buf: &mut String, items: impl Iterator<Item = &'a str>) {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            buf.push('|');
+        }
+        buf.push_str(item);
+    }
 }
 
 /// A CSV file being written.
@@ -292,18 +320,26 @@ fn empty_frame() -> PolarsResult<DataFrame> {
     DataFrame::new(0, columns)
 }
 
-/// Writes `leads.parquet` (zstd).
+/// Rows per row group of the Parquet outputs that can be large (leads, contacts,
+/// matches): each is written a group at a time, never every row as columns at once.
+pub const GROUP_ROWS: usize = 512 * 512;
+
+/// Writes `leads.parquet` (zstd), a row group of [`GROUP_ROWS`] leads at a time.
 pub fn write_leads_parquet(
     path: &Path,
     leads: &[Lead],
     source_names: &[String],
 ) -> Result<(), WriteError> {
-    let err = |message: String| WriteError::Parquet {
-        path: path.display().to_string(),
-        message,
-    };
-    let mut df = leads_frame(leads, source_names).map_err(|e| err(e.to_string()))?;
-    write_parquet(path, &mut df)
+    if leads.is_empty() {
+        let mut df = empty_frame().map_err(parquet_error(path))?;
+        return write_parquet(path, &mut df);
+    }
+    write_parquet_groups(
+        path,
+        leads
+            .chunks(GROUP_ROWS)
+            .map(|chunk| leads_frame(chunk, source_names)),
+    )
 }
 
 fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> WriteError + '_ {

@@ -6,7 +6,11 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::load::datasets::{csv_time, write_csv, write_parquet, write_parquet_groups, WriteError};
+use std::fmt::Write as _;
+
+use crate::load::datasets::{
+    csv_time, join_into, write_csv, write_parquet, write_parquet_groups, CsvFile, WriteError,
+};
 
 /// One column's values.
 pub enum Values<'a> {
@@ -14,6 +18,8 @@ pub enum Values<'a> {
     Text(Vec<Option<String>>),
     /// Text borrowed from the data (lead keys, vocabulary words): no copy per row.
     Borrowed(Vec<&'a str>),
+    /// Optional text borrowed from the data.
+    BorrowedOpt(Vec<Option<&'a str>>),
     /// Counts.
     UInt(Vec<u64>),
     /// Numbers.
@@ -22,6 +28,8 @@ pub enum Values<'a> {
     Time(Vec<Option<DateTime<Utc>>>),
     /// Lists of text.
     List(Vec<Vec<String>>),
+    /// Lists of text borrowed from the data.
+    BorrowedList(Vec<&'a [String]>),
 }
 
 /// Named columns of equal length.
@@ -56,6 +64,7 @@ impl<'a> Table<'a> {
                 match v {
                     Values::Text(x) => Column::new(name, x),
                     Values::Borrowed(x) => Column::new(name, x),
+                    Values::BorrowedOpt(x) => Column::new(name, x),
                     Values::UInt(x) => Column::new(name, x),
                     Values::Float(x) => Column::new(name, x),
                     Values::Time(x) => Int64Chunked::from_iter_options(
@@ -66,6 +75,13 @@ impl<'a> Table<'a> {
                     .into_series()
                     .into_column(),
                     Values::List(x) => {
+                        let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
+                        for items in x {
+                            b.append_values_iter(items.iter().map(String::as_str));
+                        }
+                        b.finish().into_series().into_column()
+                    }
+                    Values::BorrowedList(x) => {
                         let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
                         for items in x {
                             b.append_values_iter(items.iter().map(String::as_str));
@@ -100,23 +116,127 @@ impl<'a> Table<'a> {
     /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
     pub fn write_csv(&self, path: &Path) -> Result<(), WriteError> {
         let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
+        write_csv(path, &header, |w| self.write_rows(w, &mut String::new()))
+    }
+
+    /// Writes tables of one schema as one CSV file, the header from the first: only one
+    /// chunk is in memory at a time. An empty iterator writes nothing.
+    pub fn write_csv_chunks(
+        path: &Path,
+        mut chunks: impl Iterator<Item = Table<'a>>,
+    ) -> Result<(), WriteError> {
+        let Some(first) = chunks.next() else {
+            return Ok(());
+        };
+        let header: Vec<&str> = first.columns.iter().map(|(n, _)| *n).collect();
         write_csv(path, &header, |w| {
-            let mut row: Vec<String> = Vec::with_capacity(header.len());
-            for i in 0..self.rows {
-                row.clear();
-                for (_, v) in &self.columns {
-                    row.push(match v {
-                        Values::Text(x) => x[i].clone().unwrap_or_default(),
-                        Values::Borrowed(x) => x[i].to_string(),
-                        Values::UInt(x) => x[i].to_string(),
-                        Values::Float(x) => x[i].map(|f| format!("{f:.6}")).unwrap_or_default(),
-                        Values::Time(x) => x[i].as_ref().map(csv_time).unwrap_or_default(),
-                        Values::List(x) => x[i].join("|"),
-                    });
-                }
-                w.write_record(&row)?;
+            let mut buf = String::new();
+            for table in std::iter::once(first).chain(chunks) {
+                table.write_rows(w, &mut buf)?;
             }
             Ok(())
         })
+    }
+
+    fn write_rows(&self, w: &mut CsvFile, buf: &mut String) -> csv::Result<()> {
+        for i in 0..self.rows {
+            for (_, v) in &self.columns {
+                buf.clear();
+                let field: &str = match v {
+                    Values::Text(x) => x[i].as_deref().unwrap_or(""),
+                    Values::Borrowed(x) => x[i],
+                    Values::BorrowedOpt(x) => x[i].unwrap_or(""),
+                    Values::UInt(x) => {
+                        let _ = write!(buf, "{}", x[i]);
+                        buf
+                    }
+                    Values::Float(x) => {
+                        if let Some(f) = x[i] {
+                            let _ = write!(buf, "{f:.6}");
+                        }
+                        buf
+                    }
+                    Values::Time(x) => {
+                        if let Some(t) = &x[i] {
+                            buf.push_str(&csv_time(t));
+                        }
+                        buf
+                    }
+                    Values::List(x) => {
+                        join_into(buf, x[i].iter().map(String::as_str));
+                        buf
+                    }
+                    Values::BorrowedList(x) => {
+                        join_into(buf, x[i].iter().map(String::as_str));
+                        buf
+                    }
+                };
+                w.write_field(field)?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table<'a>(
+        keys: &[&'a str],
+        names: &'a [Option<String>],
+        lists: &'a [Vec<String>],
+    ) -> Table<'a> {
+        let mut t = Table::new(keys.len());
+        t.add("key", Values::Borrowed(keys.to_vec()))
+            .add(
+                "name",
+                Values::BorrowedOpt(names.iter().map(Option::as_deref).collect()),
+            )
+            .add("n", Values::UInt((0..keys.len() as u64).collect()))
+            .add("score", Values::Float(vec![Some(0.5); keys.len()]))
+            .add(
+                "items",
+                Values::BorrowedList(lists.iter().map(Vec::as_slice).collect()),
+            );
+        t
+    }
+
+    #[test]
+    fn chunks_write_the_same_csv_as_one_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            Some("Ann, Lee".to_string()),
+            None,
+            Some("Bo \"B\"".to_string()),
+        ];
+        let lists = [
+            vec!["a".to_string(), "b".to_string()],
+            vec![],
+            vec!["c".to_string()],
+        ];
+        let whole = dir.path().join("whole.csv");
+        table(&["k1", "k2", "k3"], &names, &lists)
+            .write_csv(&whole)
+            .unwrap();
+        let parts = dir.path().join("parts.csv");
+        let chunks = [
+            table(&["k1", "k2"], &names[..2], &lists[..2]),
+            table(&["k3"], &names[2..], &lists[2..]),
+        ];
+        Table::write_csv_chunks(&parts, chunks.into_iter()).unwrap();
+        let text = std::fs::read_to_string(&whole).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains("k1,\"Ann, Lee\",0,0.500000,a|b\n"), "{text}");
+        assert!(text.contains("k2,,1,0.500000,\n"), "{text}");
+        // The counter restarts per chunk: only the rows' order and content matter here.
+        let parts_text = std::fs::read_to_string(&parts).unwrap();
+        assert_eq!(
+            parts_text.replace("k3,\"Bo \"\"B\"\"\",0,", "k3,\"Bo \"\"B\"\"\",2,"),
+            text
+        );
+        Table::write_csv_chunks(&dir.path().join("none.csv"), std::iter::empty()).unwrap();
+        assert!(!dir.path().join("none.csv").exists());
     }
 }

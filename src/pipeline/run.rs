@@ -20,7 +20,7 @@ use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
 use crate::lead::{Lead, System};
 use crate::load::contacts;
-use crate::load::datasets::{self, WriteError};
+use crate::load::datasets::{self, WriteError, GROUP_ROWS};
 use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::load::table::Table;
@@ -108,10 +108,6 @@ impl Outcome {
             .is_some_and(|max| self.manifest.reject_ratio > max)
     }
 }
-
-/// Rows per row group of `matches.parquet`: it is written a group at a time, never all
-/// pairs as columns at once.
-pub const MATCH_ROWS: usize = 512 * 512;
 
 /// One checked input file: its path, format and number of fields.
 pub type CheckedFile = (String, Format, usize);
@@ -435,11 +431,28 @@ pub fn run(
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
-    let contacts = contacts::contacts_table(&linkage.contacts);
+    let contact_chunks = || {
+        let all = linkage.contacts.as_slice();
+        // An empty run still writes the header (and the Parquet schema).
+        let chunks: Vec<&[Contact]> = if all.is_empty() {
+            vec![all]
+        } else {
+            all.chunks(GROUP_ROWS).collect()
+        };
+        chunks.into_iter().map(contacts::contacts_table)
+    };
+    let write_contacts_parquet = || {
+        let path = dir.join("contacts.parquet");
+        if linkage.contacts.is_empty() {
+            contacts::contacts_table(&[]).write_parquet(&path)
+        } else {
+            Table::write_parquet_chunks(&path, contact_chunks())
+        }
+    };
     let write_matches = || {
         let mut chunks = linkage
             .pairs
-            .chunks(MATCH_ROWS)
+            .chunks(GROUP_ROWS)
             .map(|c| contacts::matches_table(&leads, c, &linkage.model))
             .peekable();
         if chunks.peek().is_none() {
@@ -454,8 +467,8 @@ pub fn run(
         Box::new(write_matches),
         Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names)),
         Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names)),
-        Box::new(|| contacts.write_parquet(&dir.join("contacts.parquet"))),
-        Box::new(|| contacts.write_csv(&dir.join("contacts.csv"))),
+        Box::new(write_contacts_parquet),
+        Box::new(|| Table::write_csv_chunks(&dir.join("contacts.csv"), contact_chunks())),
         Box::new(|| review.write_csv(&dir.join("review.csv"))),
         Box::new(|| {
             contacts::person_links_table(&linkage.contacts, &linkage.person_links)
@@ -525,6 +538,10 @@ pub fn run(
         }
     }
     observer.finish();
+    // Freeing a million leads and their contacts, pairs and strings takes seconds of one
+    // core; the outputs are in place, so a thread of its own does it while the caller
+    // goes on (or the process exits and the kernel takes the memory back at once).
+    drop_later((leads, linkage, rejects));
     Ok(Outcome { manifest, output })
 }
 
@@ -743,6 +760,11 @@ fn write_id_changes(path: &Path, run: u64, changes: &[state::IdChange]) -> Resul
 }
 
 /// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
+/// Drops `value` on a thread of its own.
+fn drop_later<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}
+
 fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
