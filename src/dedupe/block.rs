@@ -125,7 +125,18 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
 
 /// Candidate pairs `(i, j)` with `i < j`, sorted, without duplicates.
 pub fn candidate_pairs(records: &[MatchRecord], scope: Scope, limits: Limits) -> Vec<(u32, u32)> {
-    pairs_by(records, scope, limits, true)
+    pairs_by(records, scope, limits, true, None)
+}
+
+/// The pairs of [`candidate_pairs`] that cross `split`: `(i, j)` with `i < split <= j`
+/// (golden records against a target's records), without making the others.
+pub fn candidate_pairs_across(
+    records: &[MatchRecord],
+    split: usize,
+    scope: Scope,
+    limits: Limits,
+) -> Vec<(u32, u32)> {
+    pairs_by(records, scope, limits, true, Some(split as u32))
 }
 
 /// Pairs of golden records (any agents) that share an email's mailbox or a phone: the
@@ -133,10 +144,16 @@ pub fn candidate_pairs(records: &[MatchRecord], scope: Scope, limits: Limits) ->
 /// a person is the same email or phone, and fuzzy keys over every contact would propose
 /// millions of namesake pairs.
 pub fn contact_pairs(records: &[MatchRecord]) -> Vec<(u32, u32)> {
-    pairs_by(records, Scope::Global, Limits::default(), false)
+    pairs_by(records, Scope::Global, Limits::default(), false, None)
 }
 
-fn pairs_by(records: &[MatchRecord], scope: Scope, limits: Limits, fuzzy: bool) -> Vec<(u32, u32)> {
+fn pairs_by(
+    records: &[MatchRecord],
+    scope: Scope,
+    limits: Limits,
+    fuzzy: bool,
+    split: Option<u32>,
+) -> Vec<(u32, u32)> {
     let mut keyed: Vec<(u64, u64, u32)> = records
         .par_iter()
         .enumerate()
@@ -151,22 +168,26 @@ fn pairs_by(records: &[MatchRecord], scope: Scope, limits: Limits, fuzzy: bool) 
     let mut start = 0;
     for i in 1..=keyed.len() {
         if i == keyed.len() || keyed[i].0 != keyed[start].0 {
-            if i - start > 1 {
-                groups.push(&keyed[start..i]);
+            let group = &keyed[start..i];
+            // Across a split, a block with members on one side only makes no pair.
+            let crosses =
+                |at: u32| group.iter().any(|g| g.2 < at) && group.iter().any(|g| g.2 >= at);
+            if group.len() > 1 && split.is_none_or(crosses) {
+                groups.push(group);
             }
             start = i;
         }
     }
     let mut pairs: Vec<(u32, u32)> = groups
         .par_iter()
-        .flat_map_iter(|g| block_pairs(g, limits))
+        .flat_map_iter(|g| block_pairs(g, limits, split))
         .collect();
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
 }
 
-fn block_pairs(group: &[(u64, u64, u32)], limits: Limits) -> Vec<(u32, u32)> {
+fn block_pairs(group: &[(u64, u64, u32)], limits: Limits, split: Option<u32>) -> Vec<(u32, u32)> {
     let ids: Vec<u32> = group.iter().map(|(_, _, i)| *i).collect();
     let reach = if ids.len() <= limits.max_block {
         ids.len()
@@ -176,7 +197,10 @@ fn block_pairs(group: &[(u64, u64, u32)], limits: Limits) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     for (n, &a) in ids.iter().enumerate() {
         for &b in ids.iter().skip(n + 1).take(reach - 1) {
-            out.push((a.min(b), a.max(b)));
+            let pair = (a.min(b), a.max(b));
+            if split.is_none_or(|at| pair.0 < at && pair.1 >= at) {
+                out.push(pair);
+            }
         }
     }
     out
@@ -234,5 +258,36 @@ mod tests {
         // a window of neighbours in each, never all 19,900 pairs.
         assert!(pairs.len() <= 200 * 8 * 2, "{}", pairs.len());
         assert!(pairs.len() >= 190 * 8 / 2);
+    }
+
+    #[test]
+    fn pairs_across_a_split_are_the_crossing_candidates() {
+        let r: Vec<MatchRecord> = (0..120)
+            .map(|i| {
+                let phone = format!("+1312555{:04}", i % 7);
+                rec(
+                    "a",
+                    &format!("p{}", i % 13),
+                    "lee",
+                    &format!("x{}@y.com", i % 5),
+                    &phone,
+                )
+            })
+            .collect();
+        let limits = Limits {
+            max_block: 8,
+            window: 3,
+        };
+        for split in [0, 1, 40, 119, 120] {
+            let crossing: Vec<(u32, u32)> = candidate_pairs(&r, Scope::Agent, limits)
+                .into_iter()
+                .filter(|&(a, b)| (a as usize) < split && (b as usize) >= split)
+                .collect();
+            assert_eq!(
+                candidate_pairs_across(&r, split, Scope::Agent, limits),
+                crossing,
+                "split {split}"
+            );
+        }
     }
 }

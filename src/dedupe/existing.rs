@@ -67,7 +67,8 @@ pub fn find(
     let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
     // Only contact–record pairs count; they are scored side by side and sorted after, so
     // the order they come in does not matter.
-    let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
+    let candidates =
+        block::candidate_pairs_across(&records, nc, config.scope, block::Limits::default());
     pairs.par_extend(candidates.into_par_iter().filter_map(|(a, b)| {
         let (a, b) = (a as usize, b as usize);
         if a >= nc || b < nc {
