@@ -64,8 +64,52 @@ pub struct Contact {
     /// Every member's extra fields (the most recent lead's value per key); not written to
     /// the contact tables, kept for the targets' payloads.
     pub custom: BTreeMap<String, String>,
-    /// Field → lead key it came from.
-    pub provenance: BTreeMap<String, String>,
+    /// Field → the member it came from (see [`Contact::provenance`]).
+    pub provenance: Provenance,
+}
+
+/// Which member each golden field came from: field name → index into the contact's
+/// `lead_keys`, in field-name order. A pair of words and a number per field instead of a
+/// map of strings: a million golden records allocate it once each.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Provenance(Vec<(&'static str, u32)>);
+
+impl Provenance {
+    fn insert(&mut self, field: &'static str, member: usize) {
+        let member = member as u32;
+        match self.0.binary_search_by(|(f, _)| (*f).cmp(field)) {
+            Ok(i) => self.0[i].1 = member,
+            Err(i) => self.0.insert(i, (field, member)),
+        }
+    }
+}
+
+impl Contact {
+    /// The key of the lead a golden field (`name`, `email`, `email2`, `phone`, `phone2`,
+    /// `kind`, `status`, `marketing_source`, `message`, `listing_ref`, `address`) came from.
+    pub fn provenance(&self, field: &str) -> Option<&str> {
+        let p = &self.provenance.0;
+        let i = p.binary_search_by(|(f, _)| (*f).cmp(field)).ok()?;
+        self.lead_keys.get(p[i].1 as usize).map(String::as_str)
+    }
+
+    /// The provenance as a JSON object, field → lead key, in field-name order.
+    pub fn provenance_json(&self) -> String {
+        struct View<'a>(&'a Contact);
+        impl serde::Serialize for View<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let c = self.0;
+                let mut m = s.serialize_map(Some(c.provenance.0.len()))?;
+                for (field, member) in &c.provenance.0 {
+                    let key = c.lead_keys.get(*member as usize).map_or("", String::as_str);
+                    m.serialize_entry(field, key)?;
+                }
+                m.end()
+            }
+        }
+        serde_json::to_string(&View(self)).unwrap_or_default()
+    }
 }
 
 /// Orders members: most recent first, then by system priority, then lead key.
@@ -132,8 +176,9 @@ pub fn golden_with(
     };
     let mut keys: Vec<String> = members.iter().map(|l| l.lead_key.clone()).collect();
     keys.sort();
-    c.lead_keys = keys;
-    let mut prov = BTreeMap::new();
+    let mut prov = Provenance::default();
+    // Members' keys are distinct (folded leads): a key's place in the sorted list.
+    let member = |key: &str| keys.binary_search_by(|k| k.as_str().cmp(key)).unwrap_or(0);
 
     let names = by_frequency(&ordered, |l| {
         l.full_name
@@ -147,12 +192,12 @@ pub fn golden_with(
         c.full_name = Some(full.to_string());
         c.first_name = lead.first_name.clone();
         c.last_name = lead.last_name.clone();
-        prov.insert("name".to_string(), key.to_string());
+        prov.insert("name", member(key));
     } else if let Some(lead) = ordered.iter().find(|l| l.full_name.is_some()) {
         c.full_name = lead.full_name.clone();
         c.first_name = lead.first_name.clone();
         c.last_name = lead.last_name.clone();
-        prov.insert("name".to_string(), lead.lead_key.clone());
+        prov.insert("name", member(&lead.lead_key));
     }
     let emails = by_frequency(&ordered, |l| {
         [&l.email, &l.email2]
@@ -177,31 +222,31 @@ pub fn golden_with(
     ] {
         if let Some((v, k)) = ranked.get(rank) {
             *slot = Some(v.to_string());
-            prov.insert(field.to_string(), k.to_string());
+            prov.insert(field, member(k));
         }
     }
     if let Some(l) = ordered.iter().find(|l| l.kind != Kind::Unknown) {
         c.kind = l.kind;
-        prov.insert("kind".into(), l.lead_key.clone());
+        prov.insert("kind", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.status != Status::Unknown) {
         c.status = l.status;
-        prov.insert("status".into(), l.lead_key.clone());
+        prov.insert("status", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.agent_id.is_some()) {
         c.agent_id = l.agent_id.clone();
     }
     if let Some(l) = ordered.iter().find(|l| l.marketing_source.is_some()) {
         c.marketing_source = l.marketing_source.clone();
-        prov.insert("marketing_source".into(), l.lead_key.clone());
+        prov.insert("marketing_source", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.message.is_some()) {
         c.message = l.message.clone();
-        prov.insert("message".into(), l.lead_key.clone());
+        prov.insert("message", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.listing_ref.is_some()) {
         c.listing_ref = l.listing_ref.clone();
-        prov.insert("listing_ref".into(), l.lead_key.clone());
+        prov.insert("listing_ref", member(&l.lead_key));
     }
     for l in ordered.iter().rev().filter(|_| keep_custom) {
         for (k, v) in &l.custom {
@@ -220,7 +265,7 @@ pub fn golden_with(
         c.region = l.region.clone();
         c.postcode = l.postcode.clone();
         c.country = l.country.clone();
-        prov.insert("address".into(), l.lead_key.clone());
+        prov.insert("address", member(&l.lead_key));
     }
     c.created_at = members.iter().filter_map(|l| l.created_at).min();
     c.updated_at = members
@@ -228,6 +273,7 @@ pub fn golden_with(
         .filter_map(|l| l.updated_at.or(l.created_at))
         .max();
     c.provenance = prov;
+    c.lead_keys = keys;
     c
 }
 
@@ -279,10 +325,11 @@ mod tests {
         assert_eq!(g.city.as_deref(), Some("Leeds"));
         assert_eq!(g.created_at, a.created_at);
         assert_eq!(
-            g.provenance["email"], b.lead_key,
+            g.provenance("email"),
+            Some(b.lead_key.as_str()),
             "the most recent lead with the winning email"
         );
-        assert_eq!(g.provenance["phone"], c.lead_key);
+        assert_eq!(g.provenance("phone"), Some(c.lead_key.as_str()));
         assert_eq!(g.lead_keys.len(), 3);
     }
 

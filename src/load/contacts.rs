@@ -52,12 +52,7 @@ pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
         )
         .add(
             "provenance",
-            Values::Text(
-                contacts
-                    .iter()
-                    .map(|c| Some(serde_json::to_string(&c.provenance).unwrap_or_default()))
-                    .collect(),
-            ),
+            Values::Text(contacts.iter().map(|c| Some(c.provenance_json())).collect()),
         );
     t
 }

@@ -88,8 +88,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     }
     // A source read from Epixel is one of the install's choices by definition.
     let from_install = c
-        .provenance
-        .get("marketing_source")
+        .provenance("marketing_source")
         .is_some_and(|k| k.starts_with("epixel:"));
     let wanted = c.marketing_source.as_deref().or(ctx.source);
     if let (Some(s), true) = (c.marketing_source.as_deref(), from_install) {

@@ -70,8 +70,7 @@ fn system_names(c: &Contact) -> String {
 pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     let mut d = Draft::default();
     let from_maxwork = c
-        .provenance
-        .get("listing_ref")
+        .provenance("listing_ref")
         .is_some_and(|k| k.starts_with("maxwork:"));
     match c.listing_ref.as_deref() {
         Some(r) if from_maxwork => d.text("Public_Reference", Some(r)),
