@@ -125,18 +125,19 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
 
 /// Candidate pairs `(i, j)` with `i < j`, sorted, without duplicates.
 pub fn candidate_pairs(records: &[MatchRecord], scope: Scope, limits: Limits) -> Vec<(u32, u32)> {
-    pairs_by(records, scope, limits, true, None)
+    pairs_by(records, &[], scope, limits, true, false)
 }
 
-/// The pairs of [`candidate_pairs`] that cross `split`: `(i, j)` with `i < split <= j`
-/// (golden records against a target's records), without making the others.
+/// The pairs [`candidate_pairs`] would give on `first` followed by `second` that cross
+/// from one to the other: `(i, first.len() + j)` (golden records against a target's
+/// records), without making the others.
 pub fn candidate_pairs_across(
-    records: &[MatchRecord],
-    split: usize,
+    first: &[MatchRecord],
+    second: &[MatchRecord],
     scope: Scope,
     limits: Limits,
 ) -> Vec<(u32, u32)> {
-    pairs_by(records, scope, limits, true, Some(split as u32))
+    pairs_by(first, second, scope, limits, true, true)
 }
 
 /// Pairs of golden records (any agents) that share an email's mailbox or a phone: the
@@ -144,18 +145,21 @@ pub fn candidate_pairs_across(
 /// a person is the same email or phone, and fuzzy keys over every contact would propose
 /// millions of namesake pairs.
 pub fn contact_pairs(records: &[MatchRecord]) -> Vec<(u32, u32)> {
-    pairs_by(records, Scope::Global, Limits::default(), false, None)
+    pairs_by(records, &[], Scope::Global, Limits::default(), false, false)
 }
 
 fn pairs_by(
-    records: &[MatchRecord],
+    first: &[MatchRecord],
+    second: &[MatchRecord],
     scope: Scope,
     limits: Limits,
     fuzzy: bool,
-    split: Option<u32>,
+    across: bool,
 ) -> Vec<(u32, u32)> {
-    let mut keyed: Vec<(u64, u64, u32)> = records
+    let split = across.then_some(first.len() as u32);
+    let mut keyed: Vec<(u64, u64, u32)> = first
         .par_iter()
+        .chain(second.par_iter())
         .enumerate()
         .flat_map_iter(|(i, r)| {
             keys_of(r, scope, fuzzy)
@@ -284,7 +288,7 @@ mod tests {
                 .filter(|&(a, b)| (a as usize) < split && (b as usize) >= split)
                 .collect();
             assert_eq!(
-                candidate_pairs_across(&r, split, Scope::Agent, limits),
+                candidate_pairs_across(&r[..split], &r[split..], Scope::Agent, limits),
                 crossing,
                 "split {split}"
             );

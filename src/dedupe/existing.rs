@@ -51,32 +51,33 @@ pub struct Found {
     pub probability: f64,
 }
 
-/// For each contact, its record among `existing`, if any. `direct` lists (contact,
-/// record) pairs known to be the same by id.
+/// For each contact, its record among `existing`, if any. `contact_records` are the
+/// contacts' match records ([`MatchRecord::of_contact`], in contact order); `direct` lists
+/// (contact, record) pairs known to be the same by id.
 pub fn find(
-    contacts: &[Contact],
+    contact_records: &[MatchRecord],
     existing: &[Lead],
     direct: &[(usize, usize)],
     model: &Model,
     tf: &TermFrequencies,
     config: &MatchConfig,
 ) -> Vec<Option<Found>> {
-    let nc = contacts.len();
-    let mut records: Vec<MatchRecord> = contacts.par_iter().map(MatchRecord::of_contact).collect();
-    records.par_extend(existing.par_iter().map(MatchRecord::of));
+    let nc = contact_records.len();
+    let records: Vec<MatchRecord> = existing.par_iter().map(MatchRecord::of).collect();
     let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
-    // Only contact–record pairs count; they are scored side by side and sorted after, so
-    // the order they come in does not matter.
-    let candidates =
-        block::candidate_pairs_across(&records, nc, config.scope, block::Limits::default());
+    // Only contact–record pairs are made; they are scored side by side and sorted after,
+    // so the order they come in does not matter.
+    let candidates = block::candidate_pairs_across(
+        contact_records,
+        &records,
+        config.scope,
+        block::Limits::default(),
+    );
     pairs.par_extend(candidates.into_par_iter().filter_map(|(a, b)| {
-        let (a, b) = (a as usize, b as usize);
-        if a >= nc || b < nc {
-            return None;
-        }
-        let (ra, rb) = (&records[a], &records[b]);
+        let (a, b) = (a as usize, b as usize - nc);
+        let (ra, rb) = (&contact_records[a], &records[b]);
         let p = model.score(&Levels::of(ra, rb), ra, Some(tf)).probability;
-        (p >= config.match_threshold && !conflict(ra, rb)).then_some((p, a, b - nc))
+        (p >= config.match_threshold && !conflict(ra, rb)).then_some((p, a, b))
     }));
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     let mut found: Vec<Option<Found>> = vec![None; nc];
@@ -139,7 +140,7 @@ mod tests {
             ),
         ];
         let found = find(
-            &contacts,
+            &crate::dedupe::contact_records(&contacts),
             &existing,
             &[],
             &Model::default(),
@@ -168,7 +169,7 @@ mod tests {
             "",
         )];
         let found = find(
-            &contacts,
+            &crate::dedupe::contact_records(&contacts),
             &existing,
             &[(1, 0)],
             &Model::default(),

@@ -455,6 +455,26 @@ pub fn link_persons(
     model: &Model,
     config: &MatchConfig,
 ) -> Vec<PersonLink> {
+    let records = match config.scope {
+        Scope::Global => Vec::new(),
+        Scope::Agent => contact_records(contacts),
+    };
+    link_persons_with(contacts, &records, model, config)
+}
+
+/// The match records of golden records ([`MatchRecord::of_contact`]), in their order.
+pub fn contact_records(contacts: &[Contact]) -> Vec<MatchRecord> {
+    contacts.par_iter().map(MatchRecord::of_contact).collect()
+}
+
+/// [`link_persons`] with the contacts' match records made already ([`contact_records`];
+/// unused in global scope), for a run that matches them to targets' records after.
+pub fn link_persons_with(
+    contacts: &mut [Contact],
+    records: &[MatchRecord],
+    model: &Model,
+    config: &MatchConfig,
+) -> Vec<PersonLink> {
     let smallest_key = |c: &Contact| c.lead_keys.first().cloned().unwrap_or_default();
     if config.scope == Scope::Global {
         for c in contacts.iter_mut() {
@@ -462,8 +482,7 @@ pub fn link_persons(
         }
         return Vec::new();
     }
-    let records: Vec<MatchRecord> = contacts.par_iter().map(MatchRecord::of_contact).collect();
-    let mut links: Vec<PersonLink> = block::contact_pairs(&records)
+    let mut links: Vec<PersonLink> = block::contact_pairs(records)
         .into_par_iter()
         .filter_map(|(a, b)| {
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
@@ -489,7 +508,7 @@ pub fn link_persons(
             probability: l.score.probability,
         })
         .collect();
-    let person_of = cluster::clusters(&records, &edges, config.match_threshold);
+    let person_of = cluster::clusters(records, &edges, config.match_threshold);
     for l in links.iter_mut() {
         l.linked = person_of[l.a as usize] == person_of[l.b as usize];
     }

@@ -406,8 +406,19 @@ pub fn run(
     );
     drop(records);
     let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
-    linkage.person_links =
-        dedupe::link_persons(&mut linkage.contacts, &linkage.model, &pipeline.matching);
+    // Payload targets match the golden records again: their match records are made once.
+    let contact_records = if pipeline.targets.is_empty() && pipeline.matching.scope == Scope::Global
+    {
+        Vec::new()
+    } else {
+        dedupe::contact_records(&linkage.contacts)
+    };
+    linkage.person_links = dedupe::link_persons_with(
+        &mut linkage.contacts,
+        &contact_records,
+        &linkage.model,
+        &pipeline.matching,
+    );
     timings.dedupe = ms(t);
 
     let t = Instant::now();
@@ -418,12 +429,13 @@ pub fn run(
     let targets = plan_targets(
         pipeline,
         &prep.roster,
-        &linkage,
+        (&linkage, &contact_records),
         &prev,
         (existing, existing_counts),
         &dir.join("payloads"),
         sent.as_mut().map(|s| (s, &known)),
     )?;
+    drop(contact_records);
     timings.payloads = ms(t);
 
     let t = Instant::now();
@@ -562,7 +574,7 @@ type SentMemory<'a> = (
 fn plan_targets(
     pipeline: &Pipeline,
     roster: &Roster,
-    linkage: &Linkage,
+    (linkage, contact_records): (&Linkage, &[dedupe::MatchRecord]),
     prev: &State,
     (existing, existing_counts): (Vec<Vec<Lead>>, Vec<SourceCounts>),
     dir: &Path,
@@ -602,7 +614,7 @@ fn plan_targets(
             .collect();
         drop(by_key);
         let found = dedupe::existing::find(
-            &linkage.contacts,
+            contact_records,
             &records,
             &direct,
             &linkage.model,
