@@ -55,7 +55,7 @@ pub fn merge(base: &mut Lead, later: Lead) {
         .get("folded_from")
         .map_or(0, |v| v.matches("; ").count() + 1);
     if listed < FOLDED_FROM_LIMIT {
-        let entry = base.custom.entry("folded_from".into()).or_default();
+        let entry = base.custom.get_or_default("folded_from");
         if !entry.is_empty() {
             entry.push_str("; ");
         }
