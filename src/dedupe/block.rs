@@ -9,6 +9,7 @@
 //! meet only their `window` neighbours in sorted order. Keys are hashed, sorted and
 //! grouped, which is deterministic whatever the thread count.
 
+use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
@@ -123,8 +124,13 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
     out
 }
 
-/// Candidate pairs `(i, j)` with `i < j`, sorted, without duplicates.
-pub fn candidate_pairs(records: &[MatchRecord], scope: Scope, limits: Limits) -> Vec<(u32, u32)> {
+/// Candidate pairs `(i, j)` with `i < j`, sorted, without duplicates. `records` are match
+/// records or references to them (a sample of a run's records is not copied).
+pub fn candidate_pairs<R: Borrow<MatchRecord> + Sync>(
+    records: &[R],
+    scope: Scope,
+    limits: Limits,
+) -> Vec<(u32, u32)> {
     pairs_by(records, &[], scope, limits, true, false)
 }
 
@@ -148,9 +154,9 @@ pub fn contact_pairs(records: &[MatchRecord]) -> Vec<(u32, u32)> {
     pairs_by(records, &[], Scope::Global, Limits::default(), false, false)
 }
 
-fn pairs_by(
-    first: &[MatchRecord],
-    second: &[MatchRecord],
+fn pairs_by<R: Borrow<MatchRecord> + Sync>(
+    first: &[R],
+    second: &[R],
     scope: Scope,
     limits: Limits,
     fuzzy: bool,
@@ -162,7 +168,7 @@ fn pairs_by(
         .chain(second.par_iter())
         .enumerate()
         .flat_map_iter(|(i, r)| {
-            keys_of(r, scope, fuzzy)
+            keys_of(r.borrow(), scope, fuzzy)
                 .into_iter()
                 .map(move |(k, at)| (k, at, i as u32))
         })

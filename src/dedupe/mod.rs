@@ -301,23 +301,21 @@ fn stable_hash(key: &str) -> u64 {
 /// there are more than [`TRAIN_LEADS`]. A sharded run trains on every lead too, so each
 /// shard has the model a single run would.
 pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
-    let sampled: Vec<MatchRecord>;
-    let training: &[MatchRecord] = if records.len() > TRAIN_LEADS {
-        let cut = (u64::MAX as f64 * (TRAIN_LEADS as f64 / records.len() as f64)) as u64;
-        sampled = leads
-            .iter()
-            .zip(records)
-            .filter(|(l, _)| stable_hash(&l.lead_key) <= cut)
-            .map(|(_, r)| r.clone())
-            .collect();
-        &sampled
+    let cut = if records.len() > TRAIN_LEADS {
+        (u64::MAX as f64 * (TRAIN_LEADS as f64 / records.len() as f64)) as u64
     } else {
-        records
+        u64::MAX
     };
-    let candidates = block::candidate_pairs(training, Scope::Global, block::Limits::default());
+    let training: Vec<&MatchRecord> = leads
+        .iter()
+        .zip(records)
+        .filter(|(l, _)| cut == u64::MAX || stable_hash(&l.lead_key) <= cut)
+        .map(|(_, r)| r)
+        .collect();
+    let candidates = block::candidate_pairs(&training, Scope::Global, block::Limits::default());
     let levels: Vec<Levels> = candidates
         .par_iter()
-        .map(|&(a, b)| Levels::of(&training[a as usize], &training[b as usize]))
+        .map(|&(a, b)| Levels::of(training[a as usize], training[b as usize]))
         .collect();
     let mut start = Model::default();
     if let Some(u) = score::estimate_u(records, U_SAMPLES, &start.u) {
