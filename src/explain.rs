@@ -30,25 +30,34 @@ pub enum ExplainError {
 }
 
 fn read_parquet(path: &Path) -> Result<DataFrame, ExplainError> {
-    let err = |message: String| ExplainError::Read {
-        path: path.display().to_string(),
-        message,
-    };
+    let err = read_error(path);
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     ParquetReader::new(file)
         .finish()
         .map_err(|e| err(e.to_string()))
 }
 
+/// The error for an output file that cannot be read as expected.
+fn read_error(path: &Path) -> impl Fn(String) -> ExplainError + '_ {
+    move |message| ExplainError::Read {
+        path: path.display().to_string(),
+        message,
+    }
+}
+
+/// A CSV output opened, with its header.
+fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), ExplainError> {
+    let err = read_error(path);
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    Ok((rdr, headers))
+}
+
 /// The members of a contact, from `contacts.csv`.
 fn members_of(out: &Path, contact_id: &str) -> Result<Option<(Vec<String>, String)>, ExplainError> {
     let path = out.join("contacts.csv");
-    let err = |message: String| ExplainError::Read {
-        path: path.display().to_string(),
-        message,
-    };
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let err = read_error(&path);
+    let (mut rdr, headers) = open_csv(&path)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(id), Some(keys), Some(name)) =
         (col("contact_id"), col("lead_keys"), col("full_name"))
@@ -168,12 +177,8 @@ fn person_links_of(out: &Path, contact_id: &str, s: &mut String) -> Result<(), E
     if !path.exists() {
         return Ok(());
     }
-    let err = |message: String| ExplainError::Read {
-        path: path.display().to_string(),
-        message,
-    };
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let err = read_error(&path);
+    let (mut rdr, headers) = open_csv(&path)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let names = [
         "contact_id_a",

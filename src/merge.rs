@@ -158,28 +158,24 @@ fn stacked(parts: &[Part], name: &str, by: &[&str]) -> Result<DataFrame, MergeEr
     Ok(sorted)
 }
 
-fn write_frame(
-    path: &Path,
-    df: &mut DataFrame,
-    rows_per_group: Option<usize>,
-) -> Result<(), MergeError> {
+/// Writes a merged frame as the run writes its Parquet outputs.
+fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MergeError> {
     df.rechunk_mut();
-    match rows_per_group {
-        // A row group per chunk of rows, as the run writes it (an empty frame is written
-        // whole, for its schema).
-        Some(rows) if df.height() > 0 => {
-            let df = &*df;
-            datasets::write_parquet_groups(
-                path,
-                (0..df.height()).step_by(rows.max(1)).map(|offset| {
-                    let mut chunk = df.slice(offset as i64, rows);
-                    chunk.rechunk_mut();
-                    Ok(chunk)
-                }),
-            )?;
-        }
-        _ => datasets::write_parquet(path, df)?,
+    if df.height() == 0 {
+        // An empty frame is written whole, for its schema.
+        datasets::write_parquet(path, df)?;
+        return Ok(());
     }
+    // A row group per chunk of rows, as the run writes it.
+    let df = &*df;
+    datasets::write_parquet_groups(
+        path,
+        (0..df.height()).step_by(GROUP_ROWS).map(|offset| {
+            let mut chunk = df.slice(offset as i64, GROUP_ROWS);
+            chunk.rechunk_mut();
+            Ok(chunk)
+        }),
+    )?;
     Ok(())
 }
 
@@ -359,7 +355,6 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     write_frame(
         &dir.join("leads.parquet"),
         &mut stacked(&parts, "leads.parquet", &["lead_key"])?,
-        Some(GROUP_ROWS),
     )?;
 
     let (header, mut contacts) = stacked_csv(&parts, "contacts.csv")?;
@@ -388,7 +383,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     frame
         .replace("person_id", Column::new("person_id".into(), &persons))
         .map_err(unreadable(Path::new("contacts.parquet")))?;
-    write_frame(&dir.join("contacts.parquet"), &mut frame, Some(GROUP_ROWS))?;
+    write_frame(&dir.join("contacts.parquet"), &mut frame)?;
 
     let mut matches = stacked(&parts, "matches.parquet", &["lead_key_a", "lead_key_b"])?;
     let probabilities: Vec<f64> = matches
@@ -396,7 +391,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
         .and_then(|c| c.f64().map(|p| p.into_no_null_iter().collect()))
         .map_err(unreadable(Path::new("matches.parquet")))?;
     if matches.height() > 0 {
-        write_frame(&dir.join("matches.parquet"), &mut matches, Some(GROUP_ROWS))?;
+        write_frame(&dir.join("matches.parquet"), &mut matches)?;
     } else {
         std::fs::copy(first.join("matches.parquet"), dir.join("matches.parquet"))
             .map_err(unreadable(&first.join("matches.parquet")))?;

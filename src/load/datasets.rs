@@ -181,15 +181,11 @@ pub fn write_leads_csv(
                         &buf
                     }
                     Cell::Float(f) => {
-                        if let Some(f) = f {
-                            let _ = write!(buf, "{f:.6}");
-                        }
+                        float_into(&mut buf, *f);
                         &buf
                     }
                     Cell::Time(t) => {
-                        if let Some(t) = t {
-                            buf.push_str(&csv_time(t));
-                        }
+                        time_into(&mut buf, t.as_ref());
                         &buf
                     }
                     Cell::List(items) => {
@@ -203,6 +199,20 @@ pub fn write_leads_csv(
         }
         Ok(())
     })
+}
+
+/// A number as CSV cells show it (six decimals) into `buf`; nothing for none.
+pub fn float_into(buf: &mut String, f: Option<f64>) {
+    if let Some(f) = f {
+        let _ = write!(buf, "{f:.6}");
+    }
+}
+
+/// A time as CSV cells show it ([`csv_time`]) into `buf`; nothing for none.
+pub fn time_into(buf: &mut String, t: Option<&DateTime<Utc>>) {
+    if let Some(t) = t {
+        buf.push_str(&csv_time(t));
+    }
 }
 
 /// `items` joined with `|` into `buf` (as CSV cells hold lists).

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 
 use crate::load::datasets::{
-    csv_time, join_into, write_csv, write_parquet, write_parquet_groups, CsvFile, WriteError,
+    float_into, join_into, time_into, write_csv, write_parquet, write_parquet_groups, CsvFile,
+    WriteError,
 };
 
 /// One column's values.
@@ -151,15 +152,11 @@ impl<'a> Table<'a> {
                         buf
                     }
                     Values::Float(x) => {
-                        if let Some(f) = x[i] {
-                            let _ = write!(buf, "{f:.6}");
-                        }
+                        float_into(buf, x[i]);
                         buf
                     }
                     Values::Time(x) => {
-                        if let Some(t) = &x[i] {
-                            buf.push_str(&csv_time(t));
-                        }
+                        time_into(buf, x[i].as_ref());
                         buf
                     }
                     Values::List(x) => {
