@@ -7,7 +7,7 @@
 //! `custom` accumulate. The lead keeps the first record's provenance and lists the others
 //! in `custom.folded_from`. This is not dedupe: different ids stay different leads.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use crate::lead::{Lead, Quality};
 
@@ -20,26 +20,102 @@ const AGENT_FLAGS: Quality = Quality::NO_AGENT.bitor_const(Quality::UNKNOWN_AGEN
 /// `custom.folded_from` lists at most this many records.
 const FOLDED_FROM_LIMIT: usize = 20;
 
-/// Folds leads with the same key; returns the leads (first-seen order) and, for each
-/// input lead, whether it was folded into an earlier one.
-pub fn fold(leads: Vec<Lead>) -> (Vec<Lead>, Vec<bool>) {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(leads.len());
-    let mut out: Vec<Lead> = Vec::with_capacity(leads.len());
-    let mut folded = Vec::with_capacity(leads.len());
-    for lead in leads {
-        match index.get(&lead.lead_key) {
-            Some(&at) => {
-                merge(&mut out[at], lead);
-                folded.push(true);
-            }
-            None => {
-                index.insert(lead.lead_key.clone(), out.len());
-                out.push(lead);
-                folded.push(false);
-            }
+/// Folds records with the same key. `parts` hold the records in input order, part after
+/// part (a run's batches). Returns the leads sorted by `lead_key` and, for each input
+/// record in input order, whether it was folded into an earlier one.
+///
+/// The keys are sorted as (key, position) pairs, not the leads themselves: a lead is a
+/// large value, and each one moves once, from its part into the result.
+pub fn fold(parts: Vec<Vec<Lead>>) -> (Vec<Lead>, Vec<bool>) {
+    let n: usize = parts.iter().map(Vec::len).sum();
+    assert!(
+        u32::try_from(n).is_ok(),
+        "fewer than 4 billion records in one run"
+    );
+    // Where each part starts among all records.
+    let starts: Vec<u32> = parts
+        .iter()
+        .scan(0u32, |at, p| {
+            let start = *at;
+            *at += p.len() as u32;
+            Some(start)
+        })
+        .collect();
+    let mut keyed: Vec<(&str, u32)> = Vec::with_capacity(n);
+    for part in &parts {
+        keyed.extend(
+            part.iter()
+                .map(|l| l.lead_key.as_str())
+                .zip(keyed.len() as u32..),
+        );
+    }
+    // Positions are unique: the order is total, and records of one key stay in input order.
+    keyed.par_sort_unstable();
+    // Positions in key order, and where each lead's group starts among them.
+    let order: Vec<u32> = keyed.iter().map(|&(_, at)| at).collect();
+    let heads: Vec<usize> = (0..keyed.len())
+        .filter(|&i| i == 0 || keyed[i - 1].0 != keyed[i].0)
+        .collect();
+    drop(keyed);
+    let mut folded = vec![false; n];
+    for (g, &head) in heads.iter().enumerate() {
+        let end = heads.get(g + 1).copied().unwrap_or(n);
+        for &at in &order[head + 1..end] {
+            folded[at as usize] = true;
         }
     }
+
+    // Each lead moves once, straight into its place; the leads are gathered side by side
+    // (filling a gigabyte of fresh memory is most of the cost).
+    let mut slots: Vec<Vec<Option<Lead>>> = parts
+        .into_iter()
+        .map(|p| p.into_iter().map(Some).collect())
+        .collect();
+    let taker = Taker {
+        parts: slots.iter_mut().map(|p| p.as_mut_ptr()).collect(),
+        starts,
+    };
+    let mut out: Vec<Lead> = Vec::with_capacity(heads.len());
+    (0..heads.len())
+        .into_par_iter()
+        .map(|g| {
+            let end = heads.get(g + 1).copied().unwrap_or(n);
+            let group = &order[heads[g]..end];
+            // SAFETY: `order` is a permutation of the positions 0..n (the sorted pairs
+            // carried each position once), so every slot is taken by exactly one group,
+            // on one thread, while `slots` is alive and not otherwise touched.
+            let mut lead = unsafe { taker.take(group[0]) };
+            for &at in &group[1..] {
+                merge(&mut lead, unsafe { taker.take(at) });
+            }
+            lead
+        })
+        .collect_into_vec(&mut out);
+    drop(taker);
+    drop(slots);
     (out, folded)
+}
+
+/// Takes records out of the parts by position from several threads at once.
+struct Taker {
+    parts: Vec<*mut Option<Lead>>,
+    starts: Vec<u32>,
+}
+
+// SAFETY: the pointers are only used through `take`, whose caller guarantees that each
+// slot is taken by one thread only.
+unsafe impl Sync for Taker {}
+
+impl Taker {
+    /// The record at position `at` of all parts.
+    ///
+    /// # Safety
+    /// No other call may take the same position, and the parts must outlive the call.
+    unsafe fn take(&self, at: u32) -> Lead {
+        let part = self.starts.partition_point(|&s| s <= at) - 1;
+        let slot = self.parts[part].add((at - self.starts[part]) as usize);
+        (*slot).take().expect("each record is taken once")
+    }
 }
 
 fn take_flags(into: &mut Quality, from: Quality, group: Quality) {
@@ -173,7 +249,7 @@ mod tests {
         b.updated_at = b.created_at;
         b.raw.emails = vec!["good@x.com".into()];
         let c = lead("2", 9);
-        let (out, folded) = fold(vec![a, b, c]);
+        let (out, folded) = fold(vec![vec![a], vec![b, c]]);
         assert_eq!(folded, [false, true, false]);
         assert_eq!(out.len(), 2);
         let m = &out[0];
@@ -190,5 +266,29 @@ mod tests {
         assert!(!m.quality.contains(Quality::INVALID_EMAIL));
         assert_eq!(m.custom["folded_from"], "f:5");
         assert_eq!(m.source.line, 1);
+    }
+
+    #[test]
+    fn leads_come_out_sorted_and_later_parts_win() {
+        let mut first = lead("9", 1);
+        first.city = Some("York".into());
+        let mut later = lead("9", 2);
+        later.city = Some("Hull".into());
+        let mut last = lead("9", 3);
+        last.city = None;
+        let (out, folded) = fold(vec![
+            vec![lead("5", 1), first],
+            vec![],
+            vec![lead("1", 7), later, lead("5", 4)],
+            vec![last],
+        ]);
+        let keys: Vec<&str> = out.iter().map(|l| l.lead_key.as_str()).collect();
+        assert_eq!(keys, ["leadpro:1", "leadpro:5", "leadpro:9"]);
+        assert_eq!(folded, [false, false, false, true, true, true]);
+        assert_eq!(out[2].city.as_deref(), Some("Hull"));
+        assert_eq!(out[2].source.line, 1);
+        assert_eq!(out[2].custom["folded_from"], "f:2; f:3");
+        assert_eq!(out[1].custom["folded_from"], "f:4");
+        assert_eq!(fold(Vec::new()), (Vec::new(), Vec::new()));
     }
 }

@@ -271,18 +271,19 @@ pub fn run(
     let staged = publish::staging(&output)?;
 
     let mut timings = Timings::default();
-    let mut leads: Vec<Lead> = Vec::new();
+    // Each batch's leads as parsed: fold moves each lead once, from here into its place.
+    let mut parts: Vec<Vec<Lead>> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let total_files: usize = prep.files.iter().map(Vec::len).sum();
     observer.start("read", total_files as u64);
     let n_sources = pipeline.sources.len();
-    let mut existing: Vec<Vec<Lead>> = Vec::new();
+    let mut existing: Vec<Vec<Vec<Lead>>> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
     for (source, paths) in pipeline.inputs().zip(&prep.files) {
         let is_target = source.index >= n_sources;
-        let mut source_leads: Vec<Lead> = Vec::new();
+        let mut source_leads: Vec<Vec<Lead>> = Vec::new();
         let ctx = source.context(&prep.roster);
         let nctx = source.normalize_context();
         // Real Geeks deliveries replay across files; other systems' files stand alone.
@@ -336,7 +337,7 @@ pub fn run(
             infos.extend(b.infos);
             warnings.extend(b.warnings);
             rejects.extend(b.rejects);
-            source_leads.extend(b.leads);
+            source_leads.push(b.leads);
             observer.advance(batch.len() as u64);
         }
         counts.loaded = counts.read - counts.rejected;
@@ -351,15 +352,19 @@ pub fn run(
             existing.push(source_leads);
             existing_counts.push(report);
         } else {
-            leads.extend(source_leads);
+            parts.extend(source_leads);
             sources.push(report);
         }
     }
     observer.finish();
 
     let t = Instant::now();
-    let origins: Vec<usize> = leads.iter().map(|l| l.source.source_index).collect();
-    let (mut leads, folded) = fold::fold(leads);
+    let origins: Vec<usize> = parts
+        .iter()
+        .flatten()
+        .map(|l| l.source.source_index)
+        .collect();
+    let (leads, folded) = fold::fold(parts);
     for (origin, was_folded) in origins.into_iter().zip(folded) {
         if was_folded {
             sources[origin].counts.folded += 1;
@@ -368,7 +373,6 @@ pub fn run(
     for lead in &leads {
         sources[lead.source.source_index].counts.leads += 1;
     }
-    leads.par_sort_unstable_by(|a, b| a.lead_key.cmp(&b.lead_key));
     rejects.sort_by(|a, b| {
         (a.source_index, &a.file, a.line, a.reason).cmp(&(
             b.source_index,
@@ -421,80 +425,43 @@ pub fn run(
     );
     timings.dedupe = ms(t);
 
-    let t = Instant::now();
-    observer.start("payloads", 0);
+    // Payloads and the datasets need nothing of each other: they are made side by side,
+    // so the writing of the big Parquet files fills the cores the payloads leave idle.
+    observer.start("write", 0);
     let dir = staged.path();
     // The state remembers what was sent only when there is a state folder.
     let mut sent = state_dir.as_ref().map(|_| prev.sent.clone());
-    let targets = plan_targets(
-        pipeline,
-        &prep.roster,
-        (&linkage, &contact_records),
-        &prev,
-        (existing, existing_counts),
-        &dir.join("payloads"),
-        sent.as_mut().map(|s| (s, &known)),
-    )?;
+    let (targets, written) = rayon::join(
+        || {
+            let t = Instant::now();
+            let targets = plan_targets(
+                pipeline,
+                &prep.roster,
+                (&linkage, &contact_records),
+                &prev,
+                (existing, existing_counts),
+                &dir.join("payloads"),
+                sent.as_mut().map(|s| (s, &known)),
+            );
+            (targets, ms(t))
+        },
+        || {
+            let t = Instant::now();
+            let written = write_datasets(
+                dir,
+                pipeline,
+                (&leads, &rejects),
+                &linkage,
+                (this_run, &id_changes),
+            );
+            (written, ms(t))
+        },
+    );
     drop_later(contact_records);
-    timings.payloads = ms(t);
-
-    let t = Instant::now();
-    observer.start("write", 0);
-    let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
-    // Every file is independent: write them side by side, the biggest (matches, leads)
-    // first so they start at once.
-    let contact_chunks = || {
-        let all = linkage.contacts.as_slice();
-        // An empty run still writes the header (and the Parquet schema).
-        let chunks: Vec<&[Contact]> = if all.is_empty() {
-            vec![all]
-        } else {
-            all.chunks(GROUP_ROWS).collect()
-        };
-        chunks.into_iter().map(contacts::contacts_table)
-    };
-    let write_contacts_parquet = || {
-        let path = dir.join("contacts.parquet");
-        if linkage.contacts.is_empty() {
-            contacts::contacts_table(&[]).write_parquet(&path)
-        } else {
-            Table::write_parquet_chunks(&path, contact_chunks())
-        }
-    };
-    let write_matches = || {
-        let mut chunks = linkage
-            .pairs
-            .chunks(GROUP_ROWS)
-            .map(|c| contacts::matches_table(&leads, c, &linkage.model))
-            .peekable();
-        if chunks.peek().is_none() {
-            contacts::matches_table(&leads, &[], &linkage.model)
-                .write_parquet(&dir.join("matches.parquet"))
-        } else {
-            Table::write_parquet_chunks(&dir.join("matches.parquet"), chunks)
-        }
-    };
-    let review = contacts::review_table(&leads, &linkage.pairs);
-    let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
-        Box::new(write_matches),
-        Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), &leads, &names)),
-        Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), &leads, &names)),
-        Box::new(write_contacts_parquet),
-        Box::new(|| Table::write_csv_chunks(&dir.join("contacts.csv"), contact_chunks())),
-        Box::new(|| review.write_csv(&dir.join("review.csv"))),
-        Box::new(|| {
-            contacts::person_links_table(&linkage.contacts, &linkage.person_links)
-                .write_csv(&dir.join("person-links.csv"))
-        }),
-        Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), &rejects, &names)),
-        Box::new(|| write_id_changes(&dir.join("id-changes.csv"), this_run, &id_changes)),
-    ];
-    let results: Vec<Result<(), WriteError>> = writes.par_iter().map(|w| w()).collect();
-    drop(writes);
-    results
-        .into_iter()
-        .collect::<Result<Vec<()>, WriteError>>()?;
-    timings.write = ms(t);
+    timings.payloads = targets.1;
+    timings.write = written.1;
+    let targets = targets.0?;
+    written.0?;
     timings.total = ms(started);
 
     let manifest = build_manifest(
@@ -557,6 +524,70 @@ pub fn run(
     Ok(Outcome { manifest, output })
 }
 
+/// Writes the reconciled datasets (every file but the payloads and the run's reports) into
+/// `dir`.
+fn write_datasets(
+    dir: &Path,
+    pipeline: &Pipeline,
+    (leads, rejects): (&[Lead], &[Reject]),
+    linkage: &Linkage,
+    (this_run, id_changes): (u64, &[state::IdChange]),
+) -> Result<(), WriteError> {
+    let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
+    // Every file is independent: write them side by side, the biggest (matches, leads)
+    // first so they start at once.
+    let contact_chunks = || {
+        let all = linkage.contacts.as_slice();
+        // An empty run still writes the header (and the Parquet schema).
+        let chunks: Vec<&[Contact]> = if all.is_empty() {
+            vec![all]
+        } else {
+            all.chunks(GROUP_ROWS).collect()
+        };
+        chunks.into_iter().map(contacts::contacts_table)
+    };
+    let write_contacts_parquet = || {
+        let path = dir.join("contacts.parquet");
+        if linkage.contacts.is_empty() {
+            contacts::contacts_table(&[]).write_parquet(&path)
+        } else {
+            Table::write_parquet_chunks(&path, contact_chunks())
+        }
+    };
+    let write_matches = || {
+        let mut chunks = linkage
+            .pairs
+            .chunks(GROUP_ROWS)
+            .map(|c| contacts::matches_table(leads, c, &linkage.model))
+            .peekable();
+        if chunks.peek().is_none() {
+            contacts::matches_table(leads, &[], &linkage.model)
+                .write_parquet(&dir.join("matches.parquet"))
+        } else {
+            Table::write_parquet_chunks(&dir.join("matches.parquet"), chunks)
+        }
+    };
+    let review = contacts::review_table(leads, &linkage.pairs);
+    let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
+        Box::new(write_matches),
+        Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), leads, &names)),
+        Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), leads, &names)),
+        Box::new(write_contacts_parquet),
+        Box::new(|| Table::write_csv_chunks(&dir.join("contacts.csv"), contact_chunks())),
+        Box::new(|| review.write_csv(&dir.join("review.csv"))),
+        Box::new(|| {
+            contacts::person_links_table(&linkage.contacts, &linkage.person_links)
+                .write_csv(&dir.join("person-links.csv"))
+        }),
+        Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), rejects, &names)),
+        Box::new(|| write_id_changes(&dir.join("id-changes.csv"), this_run, id_changes)),
+    ];
+    // Every result first, then the first failure in file order: the same error whatever
+    // the threads did.
+    let results: Vec<Result<(), WriteError>> = writes.par_iter().map(|w| w()).collect();
+    results.into_iter().collect()
+}
+
 /// Contacts planned and rendered a chunk at a time: the payload lines of one chunk are
 /// held at once, never every contact's request.
 const PAYLOAD_CHUNK: usize = 1 << 15;
@@ -576,7 +607,7 @@ fn plan_targets(
     roster: &Roster,
     (linkage, contact_records): (&Linkage, &[dedupe::MatchRecord]),
     prev: &State,
-    (existing, existing_counts): (Vec<Vec<Lead>>, Vec<SourceCounts>),
+    (existing, existing_counts): (Vec<Vec<Vec<Lead>>>, Vec<SourceCounts>),
     dir: &Path,
     mut memory: Option<SentMemory<'_>>,
 ) -> Result<Vec<TargetReport>, WriteError> {
@@ -588,10 +619,9 @@ fn plan_targets(
             target.existing.as_ref().and_then(|_| existing.next()),
         ) {
             (Some(_), Some((records, mut report))) => {
-                let (mut records, folded) = fold::fold(records);
+                let (records, folded) = fold::fold(records);
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
-                records.par_sort_unstable_by(|a, b| a.lead_key.cmp(&b.lead_key));
                 (records, Some(report))
             }
             _ => (Vec::new(), None),
@@ -771,13 +801,13 @@ fn write_id_changes(path: &Path, run: u64, changes: &[state::IdChange]) -> Resul
     )
 }
 
-/// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
 /// Drops `value` on a thread of its own: freeing a million leads' strings or match
 /// records takes a core for a fraction of a second, which the run need not wait for.
 fn drop_later<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
+/// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
 fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -119,7 +119,13 @@ pub fn read_source(
         .into_par_iter()
         .map(|r| r.and_then(|mut rec| read_record(&mut rec, ctx)))
         .collect();
-    let mut out = SourceLeads::default();
+    // Sized once: a lead is a large value, and a growing vector would copy them all again.
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let mut out = SourceLeads {
+        leads: Vec::with_capacity(ok),
+        rejects: Vec::with_capacity(results.len() - ok),
+        ..SourceLeads::default()
+    };
     for r in results {
         match r {
             Ok(lead) => out.leads.push(lead),
