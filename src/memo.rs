@@ -3,9 +3,10 @@
 //! target's body, its check and its diff). Split in shards so threads seldom wait on each
 //! other; a shard is emptied when it outgrows its share of the bound.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
+use std::hash::{BuildHasher, Hash};
 use std::sync::Mutex;
+
+use foldhash::{HashMap, HashMapExt};
 
 const SHARDS: usize = 64;
 
@@ -13,6 +14,8 @@ const SHARDS: usize = 64;
 pub struct Memo<K, V> {
     shards: Vec<Mutex<HashMap<K, V>>>,
     per_shard: usize,
+    /// Picks the shard (a hash of its own, so a shard's map still spreads its keys).
+    pick: foldhash::fast::RandomState,
 }
 
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
@@ -21,13 +24,14 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         Memo {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             per_shard: (limit / SHARDS).max(1),
+            pick: foldhash::fast::RandomState::default(),
         }
     }
 
     /// The value for `key`, computed by `make` the first time (and again after its shard
     /// was emptied).
     pub fn get_or(&self, key: K, make: impl FnOnce() -> V) -> V {
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(&key);
+        let hash = self.pick.hash_one(&key);
         let shard = &self.shards[(hash as usize) % SHARDS];
         if let Some(hit) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return hit.clone();

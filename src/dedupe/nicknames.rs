@@ -1,7 +1,7 @@
 //! Nicknames and the given names they stand for (English and Portuguese), for the
 //! first-name comparator. Names are folded (lower case, no accents) before lookup.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::LazyLock;
 
 /// (nickname, given name). A nickname may stand for several names (`sam`).

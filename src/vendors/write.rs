@@ -190,12 +190,31 @@ pub enum PhoneStyle {
 pub fn phone_for(e164: &str, region: Id, style: PhoneStyle) -> Option<String> {
     // A contact's number is formatted for the body, its checks and the diff against the
     // target's record: parse and format it once.
-    static MEMO: std::sync::OnceLock<Memo<(String, Id, PhoneStyle), Option<String>>> =
+    // E.164 has at most 15 digits and no leading zero, so the digits as a number are the
+    // key: no text is copied to look a number up.
+    static MEMO: std::sync::OnceLock<Memo<(u64, Id, PhoneStyle), Option<String>>> =
         std::sync::OnceLock::new();
-    MEMO.get_or_init(|| Memo::new(1 << 20))
-        .get_or((e164.to_string(), region, style), || {
-            phone_for_uncached(e164, region, style)
-        })
+    match e164_number(e164) {
+        Some(n) => MEMO
+            .get_or_init(|| Memo::new(1 << 20))
+            .get_or((n, region, style), || {
+                phone_for_uncached(e164, region, style)
+            }),
+        None => phone_for_uncached(e164, region, style),
+    }
+}
+
+/// `+` and 1 to 15 digits, the first not 0, as a number.
+fn e164_number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+')?;
+    if digits.is_empty()
+        || digits.len() > 15
+        || digits.starts_with('0')
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 fn phone_for_uncached(e164: &str, region: Id, style: PhoneStyle) -> Option<String> {
@@ -464,6 +483,22 @@ mod tests {
             )
             .unwrap(),
             "447911123456"
+        );
+        // Not E.164 text: formatted without the memo, the same as a number that is.
+        assert_eq!(e164_number("+13125550142"), Some(13_125_550_142));
+        for odd in [
+            "13125550142",
+            "+",
+            "+0123",
+            "+1234567890123456",
+            "+1 312",
+            "+1٣",
+        ] {
+            assert_eq!(e164_number(odd), None, "{odd}");
+        }
+        assert_eq!(
+            phone_for("+1 312 555 0142", us, PhoneStyle::National),
+            phone_for_uncached("+1 312 555 0142", us, PhoneStyle::National)
         );
     }
 
