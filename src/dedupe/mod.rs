@@ -202,19 +202,51 @@ impl Decision {
     }
 }
 
-/// One compared candidate pair.
+/// One compared candidate pair. A million leads make ten million of these, so a pair
+/// keeps only what its levels and the model cannot give back: its probability and the
+/// name weights (term frequencies make those the pair's own). [`ScoredPair::score`]
+/// rebuilds the rest, to the same bits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoredPair {
     /// First lead (index into the sorted leads).
     pub a: u32,
     /// Second lead.
     pub b: u32,
+    /// Match probability.
+    pub probability: f64,
+    /// Weights of the first and last name comparators.
+    names: [f64; 2],
     /// Field levels.
     pub levels: Levels,
-    /// Weights and probability.
-    pub score: Score,
     /// Outcome.
     pub decision: Decision,
+}
+
+impl ScoredPair {
+    /// Comparators whose weight a pair keeps (the others follow from the levels).
+    const NAMES: [usize; 2] = [2, 3];
+
+    /// A pair scored `score` (by `model`), not decided yet.
+    pub fn new(a: u32, b: u32, levels: Levels, score: &Score) -> ScoredPair {
+        ScoredPair {
+            a,
+            b,
+            probability: score.probability,
+            names: Self::NAMES.map(|c| score.parts[c]),
+            levels,
+            decision: Decision::NonMatch,
+        }
+    }
+
+    /// The pair's weights and probability as the model scored them.
+    pub fn score(&self, model: &Model) -> Score {
+        let idx = self.levels.indices();
+        let mut parts: [f64; 5] = std::array::from_fn(|c| model.weight(c, idx[c]));
+        for (k, c) in Self::NAMES.into_iter().enumerate() {
+            parts[c] = self.names[k];
+        }
+        model.score_of_parts(parts)
+    }
 }
 
 /// The result of linking.
@@ -347,29 +379,23 @@ pub fn link(
         .map(|&(a, b)| {
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
             let levels = Levels::of(ra, rb);
-            ScoredPair {
-                a,
-                b,
-                levels,
-                score: model.score(&levels, ra, Some(&tf)),
-                decision: Decision::NonMatch,
-            }
+            ScoredPair::new(a, b, levels, &model.score(&levels, ra, Some(&tf)))
         })
         .collect();
     drop(candidates);
     let edges: Vec<cluster::Edge> = pairs
         .iter()
-        .filter(|p| p.score.probability >= config.match_threshold)
+        .filter(|p| p.probability >= config.match_threshold)
         .map(|p| cluster::Edge {
             a: p.a,
             b: p.b,
-            probability: p.score.probability,
+            probability: p.probability,
         })
         .collect();
     let contact_of = cluster::clusters(records, &edges, config.match_threshold);
     drop(edges);
     for p in pairs.iter_mut() {
-        let prob = p.score.probability;
+        let prob = p.probability;
         p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]
             && prob >= config.match_threshold
         {
@@ -383,8 +409,7 @@ pub fn link(
     let mut best: Vec<Option<f64>> = vec![None; leads.len()];
     for p in pairs.iter().filter(|p| p.decision == Decision::Match) {
         for i in [p.a as usize, p.b as usize] {
-            best[i] =
-                Some(best[i].map_or(p.score.probability, |b: f64| b.max(p.score.probability)));
+            best[i] = Some(best[i].map_or(p.probability, |b: f64| b.max(p.probability)));
         }
     }
     // Members of each cluster, in lead order, without a vector per lead.

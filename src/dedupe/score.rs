@@ -165,6 +165,11 @@ impl Model {
                 }
             }
         }
+        self.score_of_parts(parts)
+    }
+
+    /// The score of a pair whose comparator weights are `parts`.
+    pub fn score_of_parts(&self, parts: [f64; 5]) -> Score {
         let weight = self.prior_weight() + parts.iter().sum::<f64>();
         Score {
             weight,
@@ -515,6 +520,38 @@ fn normalize(mut counts: [Vec<f64>; 5], floor: f64) -> [Vec<f64>; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_pair_gives_back_its_score_to_the_bit() {
+        use crate::dedupe::ScoredPair;
+        let records = [
+            MatchRecord::sample("a", "ann", "lee", "ann@x.com", "+13125550142"),
+            MatchRecord::sample("a", "lee", "ann", "ann@x.com", "+13125550142"),
+            MatchRecord::sample("a", "ann", "lee", "", "+13125550143"),
+            MatchRecord::sample("a", "anne", "leigh", "a.lee@y.com", ""),
+            MatchRecord::sample("a", "bo", "kim", "bo@z.com", "+447911123456"),
+            MatchRecord::sample("a", "", "", "bo@z.com", ""),
+        ];
+        let tf = TermFrequencies::of(&records);
+        let model = Model {
+            lambda: 0.013,
+            ..Model::default()
+        };
+        for (i, ra) in records.iter().enumerate() {
+            for rb in &records {
+                let levels = Levels::of(ra, rb);
+                for tf in [Some(&tf), None] {
+                    let score = model.score(&levels, ra, tf);
+                    let kept = ScoredPair::new(i as u32, 0, levels, &score);
+                    let back = kept.score(&model);
+                    assert_eq!(back.weight.to_bits(), score.weight.to_bits());
+                    assert_eq!(back.probability.to_bits(), score.probability.to_bits());
+                    assert_eq!(kept.probability.to_bits(), score.probability.to_bits());
+                    assert_eq!(back.parts.map(f64::to_bits), score.parts.map(f64::to_bits));
+                }
+            }
+        }
+    }
 
     /// EM on every comparator at once, the mechanism each training session runs.
     fn estimate_m(levels: &[Levels], start: &Model, max_iterations: usize) -> Model {

@@ -2,7 +2,7 @@
 //! scored candidate pair with its level and weight per comparator) and `review.csv`
 //! (borderline pairs, side by side, for a person to decide).
 
-use crate::dedupe::score::{Model, COMPARATORS};
+use crate::dedupe::score::{Model, Score, COMPARATORS};
 use crate::dedupe::survive::Contact;
 use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
 use crate::lead::Lead;
@@ -142,6 +142,7 @@ pub fn person_links_table<'a>(contacts: &'a [Contact], links: &[PersonLink]) -> 
 /// the level and weight of each comparator.
 pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model) -> Table<'a> {
     let key = |i: u32| leads[i as usize].lead_key.as_str();
+    let scores: Vec<Score> = pairs.iter().map(|p| p.score(model)).collect();
     let mut t = Table::new(pairs.len());
     t.add(
         "lead_key_a",
@@ -157,11 +158,11 @@ pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model)
     )
     .add(
         "weight",
-        Values::Float(pairs.iter().map(|p| Some(p.score.weight)).collect()),
+        Values::Float(scores.iter().map(|s| Some(s.weight)).collect()),
     )
     .add(
         "probability",
-        Values::Float(pairs.iter().map(|p| Some(p.score.probability)).collect()),
+        Values::Float(scores.iter().map(|s| Some(s.probability)).collect()),
     )
     .add(
         "decision",
@@ -174,7 +175,7 @@ pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model)
         );
         t.add(
             WEIGHT_COLUMNS[c],
-            Values::Float(pairs.iter().map(|p| Some(p.score.parts[c])).collect()),
+            Values::Float(scores.iter().map(|s| Some(s.parts[c])).collect()),
         );
     }
     t
@@ -197,7 +198,7 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
     // order `leadrecon merge` can restore from the file itself.
     let mut review: Vec<(u64, &ScoredPair)> = review
         .into_iter()
-        .map(|p| (shown_millionths(p.score.probability), p))
+        .map(|p| (shown_millionths(p.probability), p))
         .collect();
     review.sort_by(|(x, px), (y, py)| y.cmp(x).then((px.a, px.b).cmp(&(py.a, py.b))));
     let review: Vec<&ScoredPair> = review.into_iter().map(|(_, p)| p).collect();
@@ -209,7 +210,7 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
     let mut t = Table::new(review.len());
     t.add(
         "probability",
-        Values::Float(review.iter().map(|p| Some(p.score.probability)).collect()),
+        Values::Float(review.iter().map(|p| Some(p.probability)).collect()),
     )
     .add("lead_key_a", side(&|l| Some(l.lead_key.clone()), a))
     .add("lead_key_b", side(&|l| Some(l.lead_key.clone()), b))

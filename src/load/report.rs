@@ -58,7 +58,7 @@ impl Shape {
     /// The shape of a run's linkage.
     pub fn of_linkage(linkage: &Linkage) -> Shape {
         Shape::of(
-            linkage.pairs.iter().map(|p| p.score.probability),
+            linkage.pairs.iter().map(|p| p.probability),
             linkage.contacts.iter().map(|c| c.lead_keys.len()),
         )
     }
