@@ -39,12 +39,26 @@ impl Default for Limits {
 }
 
 fn key_hash(kind: u8, agent: Option<&str>, value: &str) -> u64 {
+    key_hash_of(kind, agent, &[value])
+}
+
+/// [`key_hash`] of the pieces joined, without joining them: SipHash reads its input as
+/// one stream, and a `str` hashes as its bytes and a 0xff, so the hash is the same.
+fn key_hash_of(kind: u8, agent: Option<&str>, pieces: &[&str]) -> u64 {
     // SipHash with fixed keys: the same on every run and machine.
     let mut h = std::hash::DefaultHasher::new();
     kind.hash(&mut h);
     agent.hash(&mut h);
-    value.hash(&mut h);
+    for piece in pieces {
+        h.write(piece.as_bytes());
+    }
+    h.write_u8(0xff);
     h.finish()
+}
+
+/// The first `n` characters of `s`.
+fn prefix(s: &str, n: usize) -> &str {
+    &s[..s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)]
 }
 
 /// A phone's digits as a number (the first 18), for ordering.
@@ -72,18 +86,30 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
     };
     let first_phone = r.phones.first().map_or(0, |p| phone_number(p));
     let by_name = {
-        let group = key_hash(0, Some(&r.agent), &format!("{}|{}", r.first, r.last)) >> 40;
+        let group = key_hash_of(0, Some(&r.agent), &[&r.first, "|", &r.last]) >> 40;
         (group << 40) | (first_phone % (1 << 40))
     };
     let mut out = Vec::with_capacity(12);
+    // The prepared emails are the non-empty ones, in order, with their mailboxes made.
+    let mut prepared = r.prepared_emails.iter();
     for e in &r.emails {
-        let m = mailbox(e);
+        let made;
+        let m = match (e.is_empty(), prepared.clone().next()) {
+            (false, Some(p)) if p.address.as_str() == e => {
+                prepared.next();
+                p.mailbox()
+            }
+            _ => {
+                made = mailbox(e);
+                made.as_str()
+            }
+        };
         if let Some((local, _)) = m.rsplit_once('@') {
             if fuzzy && local.len() >= 4 {
                 out.push((key_hash(2, agent, local), by_name));
             }
         }
-        out.push((key_hash(1, agent, &m), by_name));
+        out.push((key_hash(1, agent, m), by_name));
     }
     for p in &r.phones {
         let number = phone_number(p);
@@ -95,29 +121,17 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
             out.push((key_hash(4, agent, &p[n - 7..]), number));
             out.push((key_hash(6, agent, &p[..n - 4]), number));
             out.push((
-                key_hash(7, agent, &format!("{}|{}", &p[..n - 7], &p[n - 4..])),
+                key_hash_of(7, agent, &[&p[..n - 7], "|", &p[n - 4..]]),
                 number,
             ));
         }
     }
-    let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     if fuzzy && !r.last.is_empty() && !r.first.is_empty() {
-        out.push((
-            key_hash(
-                5,
-                agent,
-                &format!("{}|{}", prefix(&r.last, 4), prefix(&r.first, 1)),
-            ),
-            by_name,
-        ));
-        out.push((
-            key_hash(
-                5,
-                agent,
-                &format!("{}|{}", prefix(&r.first, 4), prefix(&r.last, 1)),
-            ),
-            by_name,
-        ));
+        let (first, last) = (r.first.as_str(), r.last.as_str());
+        let pieces = [prefix(last, 4), "|", prefix(first, 1)];
+        out.push((key_hash_of(5, agent, &pieces), by_name));
+        let pieces = [prefix(first, 4), "|", prefix(last, 1)];
+        out.push((key_hash_of(5, agent, &pieces), by_name));
     }
     out.sort_unstable();
     out.dedup_by_key(|k| k.0);
@@ -222,6 +236,26 @@ mod tests {
 
     fn rec(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> MatchRecord {
         MatchRecord::sample(agent, first, last, email, phone)
+    }
+
+    #[test]
+    fn pieces_hash_as_the_joined_text() {
+        for (pieces, joined) in [
+            (&["ann", "|", "lee"][..], "ann|lee"),
+            (&["", "|", ""][..], "|"),
+            (&["ünï", "|", "c"][..], "ünï|c"),
+            (
+                &["a very long piece that spans sip blocks", "|", "x"][..],
+                "a very long piece that spans sip blocks|x",
+            ),
+        ] {
+            for agent in [None, Some("a1")] {
+                assert_eq!(key_hash_of(5, agent, pieces), key_hash(5, agent, joined));
+            }
+        }
+        assert_eq!(prefix("gonçalves", 4), "gonç");
+        assert_eq!(prefix("li", 4), "li");
+        assert_eq!(prefix("", 1), "");
     }
 
     #[test]

@@ -283,6 +283,11 @@ impl PreparedEmail {
         }
     }
 
+    /// The mailbox (see [`mailbox`]).
+    pub fn mailbox(&self) -> &str {
+        self.mailbox.as_str()
+    }
+
     /// Whether the two mailboxes are at most two edits apart.
     fn within_two_edits(&self, other: &PreparedEmail) -> bool {
         let (a, b) = (self.mailbox.as_str(), other.mailbox.as_str());

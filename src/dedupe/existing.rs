@@ -34,11 +34,12 @@ impl MatchRecord {
                 .flatten()
                 .cloned()
                 .collect(),
-            postcode: text(&c.postcode),
-            city: text(&c.city),
             ..MatchRecord::default()
         }
-        .prepared()
+        .prepared(
+            c.postcode.as_deref().unwrap_or(""),
+            c.city.as_deref().unwrap_or(""),
+        )
     }
 }
 

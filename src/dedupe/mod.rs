@@ -53,10 +53,6 @@ pub struct MatchRecord {
     pub phones: Vec<String>,
     /// Whether the primary phone can be a mobile (mobile or fixed-or-mobile).
     pub mobile: bool,
-    /// Postcode as written.
-    pub postcode: String,
-    /// City as written.
-    pub city: String,
     /// Emails prepared for comparison (see [`MatchRecord::prepared`]).
     pub prepared_emails: Vec<compare::PreparedEmail>,
     /// Whether every email's local part is made of the name alone.
@@ -86,16 +82,18 @@ impl MatchRecord {
                 lead.phone_kind,
                 PhoneKind::Mobile | PhoneKind::FixedOrMobile
             ),
-            postcode: lead.postcode.clone().unwrap_or_default(),
-            city: lead.city.clone().unwrap_or_default(),
             ..MatchRecord::default()
         }
-        .prepared()
+        .prepared(
+            lead.postcode.as_deref().unwrap_or(""),
+            lead.city.as_deref().unwrap_or(""),
+        )
     }
 
-    /// Fills the prepared fields from the plain ones: done once per record so that
-    /// comparing a pair allocates nothing.
-    pub fn prepared(mut self) -> MatchRecord {
+    /// Fills the prepared fields from the plain ones and the place (postcode and city as
+    /// written, kept only prepared): done once per record so that comparing a pair
+    /// allocates nothing.
+    pub fn prepared(mut self, postcode: &str, city: &str) -> MatchRecord {
         self.prepared_emails = self
             .emails
             .iter()
@@ -107,7 +105,7 @@ impl MatchRecord {
                 .emails
                 .iter()
                 .all(|e| compare::local_is_name(e, &self.first, &self.last));
-        self.prepared_place = compare::PreparedPlace::new(&self.postcode, &self.city);
+        self.prepared_place = compare::PreparedPlace::new(postcode, city);
         self
     }
 }
@@ -125,7 +123,7 @@ impl MatchRecord {
             phones: one(phone),
             ..MatchRecord::default()
         }
-        .prepared()
+        .prepared("", "")
     }
 }
 

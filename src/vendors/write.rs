@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 use crate::agents::Roster;
 use crate::dedupe::survive::Contact;
 use crate::lead::System;
-use crate::memo::Memo;
 
 /// A request body: field → value (strings only for form APIs).
 pub type Body = Map<String, Value>;
@@ -188,20 +187,30 @@ pub enum PhoneStyle {
 /// An E.164 phone (as our normalizer writes it) in a target's style (`None` if it is not
 /// E.164 or, where it must be formatted, does not parse).
 pub fn phone_for(e164: &str, region: Id, style: PhoneStyle) -> Option<String> {
-    // A contact's number is formatted for the body, its checks and the diff against the
-    // target's record: parse and format it once.
-    // E.164 has at most 15 digits and no leading zero, so the digits as a number are the
-    // key: no text is copied to look a number up.
-    static MEMO: std::sync::OnceLock<Memo<(u64, Id, PhoneStyle), Option<String>>> =
-        std::sync::OnceLock::new();
-    match e164_number(e164) {
-        Some(n) => MEMO
-            .get_or_init(|| Memo::new(1 << 20))
-            .get_or((n, region, style), || {
-                phone_for_uncached(e164, region, style)
-            }),
-        None => phone_for_uncached(e164, region, style),
+    // A contact's number is formatted for its body and again for the target's record it
+    // matched (mostly the same number), one right after the other on one thread: the last
+    // few numbers a thread formatted are kept, keyed by the digits as a number (E.164 has
+    // at most 15 digits and no leading zero), so nothing is copied or locked to look one
+    // up. A process-wide memo cost more than it saved: most numbers are formatted once.
+    const KEPT: usize = 4;
+    type Kept = [Option<((u64, Id, PhoneStyle), Option<String>)>; KEPT];
+    thread_local! {
+        static RECENT: std::cell::RefCell<(Kept, usize)> =
+            const { std::cell::RefCell::new(([const { None }; KEPT], 0)) };
     }
+    let Some(n) = e164_number(e164) else {
+        return phone_for_uncached(e164, region, style);
+    };
+    let key = (n, region, style);
+    RECENT.with_borrow_mut(|(kept, next)| {
+        if let Some((_, v)) = kept.iter().flatten().find(|(k, _)| *k == key) {
+            return v.clone();
+        }
+        let v = phone_for_uncached(e164, region, style);
+        kept[*next] = Some((key, v.clone()));
+        *next = (*next + 1) % KEPT;
+        v
+    })
 }
 
 /// `+` and 1 to 15 digits, the first not 0, as a number.
