@@ -427,6 +427,15 @@ pub fn run(
 
     // Payloads and the datasets need nothing of each other: they are made side by side,
     // so the writing of the big Parquet files fills the cores the payloads leave idle.
+    let t = Instant::now();
+    observer.start("payloads", 0);
+    let matched = match_targets(
+        pipeline,
+        (&linkage, contact_records),
+        (existing, existing_counts),
+    );
+    let matching_ms = ms(t);
+
     observer.start("write", 0);
     let dir = staged.path();
     // The state remembers what was sent only when there is a state folder.
@@ -437,13 +446,13 @@ pub fn run(
             let targets = plan_targets(
                 pipeline,
                 &prep.roster,
-                (&linkage, &contact_records),
+                &linkage,
                 &prev,
-                (existing, existing_counts),
+                matched,
                 &dir.join("payloads"),
                 sent.as_mut().map(|s| (s, &known)),
             );
-            (targets, ms(t))
+            (targets, matching_ms + ms(t))
         },
         || {
             let t = Instant::now();
@@ -457,7 +466,6 @@ pub fn run(
             (written, ms(t))
         },
     );
-    drop_later(contact_records);
     timings.payloads = targets.1;
     timings.write = written.1;
     let targets = targets.0?;
@@ -599,20 +607,24 @@ type SentMemory<'a> = (
     &'a BTreeMap<String, state::KnownContact>,
 );
 
-/// Each target's payloads: its existing export folded and matched to the contacts, then
-/// a create, update, no-op or skip per contact, written to `dir/<system>/` in contact-id
-/// order. With `memory`, requests that will be sent are remembered for the state.
-fn plan_targets(
+/// A target's existing export, folded, with its counts, and the record (if any) each
+/// contact matched.
+type Matched = (
+    Vec<Lead>,
+    Option<SourceCounts>,
+    Vec<Option<dedupe::existing::Found>>,
+);
+
+/// Folds each target's existing export and matches the contacts to it. Consumes the
+/// contacts' match records (as many as the contacts, and large): they are freed before
+/// any payload is rendered or dataset written.
+fn match_targets(
     pipeline: &Pipeline,
-    roster: &Roster,
-    (linkage, contact_records): (&Linkage, &[dedupe::MatchRecord]),
-    prev: &State,
+    (linkage, contact_records): (&Linkage, Vec<dedupe::MatchRecord>),
     (existing, existing_counts): (Vec<Vec<Vec<Lead>>>, Vec<SourceCounts>),
-    dir: &Path,
-    mut memory: Option<SentMemory<'_>>,
-) -> Result<Vec<TargetReport>, WriteError> {
+) -> Vec<Matched> {
     let mut existing = existing.into_iter().zip(existing_counts);
-    let mut out = Vec::with_capacity(pipeline.targets.len());
+    let mut matched = Vec::with_capacity(pipeline.targets.len());
     for target in &pipeline.targets {
         let (records, report) = match (
             &target.existing,
@@ -644,13 +656,33 @@ fn plan_targets(
             .collect();
         drop(by_key);
         let found = dedupe::existing::find(
-            contact_records,
+            &contact_records,
             &records,
             &direct,
             &linkage.model,
             &linkage.tf,
             &pipeline.matching,
         );
+        matched.push((records, report, found));
+    }
+    drop_later(contact_records);
+    matched
+}
+
+/// Each target's payloads, from its matched export ([`match_targets`]): a create,
+/// update, no-op or skip per contact, written to `dir/<system>/` in contact-id order.
+/// With `memory`, requests that will be sent are remembered for the state.
+fn plan_targets(
+    pipeline: &Pipeline,
+    roster: &Roster,
+    linkage: &Linkage,
+    prev: &State,
+    matched: Vec<Matched>,
+    dir: &Path,
+    mut memory: Option<SentMemory<'_>>,
+) -> Result<Vec<TargetReport>, WriteError> {
+    let mut out = Vec::with_capacity(pipeline.targets.len());
+    for (target, (records, report, found)) in pipeline.targets.iter().zip(matched) {
         let current: Vec<Contact> = records
             .par_iter()
             .map(|l| {
