@@ -199,3 +199,68 @@ fn targets_the_vendor_cannot_take_are_pipeline_errors() {
         assert!(err.contains(says), "{says}: {err}");
     }
 }
+
+#[test]
+fn a_target_export_read_as_a_source_too_is_parsed_once() {
+    // Maxwork's export is both a source and the target's existing records, read with the
+    // same settings: the target takes the source's parsed batch. The same run with the
+    // target reading a copy of the file (another path: nothing to share) must give the
+    // same payloads, leads and counts.
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/payloads");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("existing")).unwrap();
+    for f in ["crm.csv", "agents.csv", "existing/maxwork.json"] {
+        std::fs::copy(fixture.join(f), data.join(f)).unwrap();
+    }
+    std::fs::copy(
+        fixture.join("existing/maxwork.json"),
+        data.join("existing/maxwork-copy.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(fixture.join("pipeline.toml")).unwrap();
+    let head = &text[..text.find("[[targets]]").unwrap()];
+    let pipeline = |existing: &str| {
+        format!(
+            "{head}\n[[sources]]\nsystem = \"maxwork\"\nname = \"maxwork-export\"\npath = \"existing/maxwork.json\"\nregion = \"PT\"\n\n[[targets]]\nsystem = \"maxwork\"\nexisting = \"{existing}\"\nregion = \"PT\"\n"
+        )
+    };
+    let run = |name: &str, existing: &str| {
+        let file = data.join(format!("{name}.toml"));
+        std::fs::write(&file, pipeline(existing)).unwrap();
+        let out = tmp.path().join(name);
+        common::run_ok(&file, &out, &["--quiet"]);
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        (out, manifest)
+    };
+    let (shared, shared_manifest) = run("shared", "existing/maxwork.json");
+    let (apart, apart_manifest) = run("apart", "existing/maxwork-copy.json");
+    assert_eq!(shared_manifest["resources"]["shared_batches"], json!(1));
+    assert_eq!(apart_manifest["resources"]["shared_batches"], json!(0));
+    let counts = |m: &Value| {
+        let e = &m["targets"][0]["existing"];
+        (e["read"].clone(), e["loaded"].clone(), e["leads"].clone())
+    };
+    assert_eq!(counts(&shared_manifest), counts(&apart_manifest));
+    assert!(counts(&shared_manifest).0.as_u64().unwrap() > 0);
+    assert_eq!(
+        shared_manifest["targets"][0]["matched"],
+        apart_manifest["targets"][0]["matched"]
+    );
+    for file in FILES {
+        assert_eq!(
+            lines(&shared, "maxwork", file),
+            lines(&apart, "maxwork", file),
+            "{file}"
+        );
+    }
+    for file in ["leads.csv", "contacts.csv"] {
+        assert_eq!(
+            std::fs::read(shared.join(file)).unwrap(),
+            std::fs::read(apart.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}

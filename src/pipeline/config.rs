@@ -334,10 +334,14 @@ impl Source {
     /// Everything about the source that changes how its files parse, for the state's
     /// cache key.
     pub fn cache_settings(&self) -> String {
+        format!("{}|{}|{}", self.index, self.name, self.parse_settings())
+    }
+
+    /// Everything about the source that changes what its files parse to, but for which
+    /// source it is: two inputs with the same settings read a file alike.
+    pub fn parse_settings(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
-            self.index,
-            self.name,
+            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
             self.system,
             self.region_code,
             self.timezone.map_or("", |t| t.name()),

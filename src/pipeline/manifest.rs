@@ -169,4 +169,8 @@ pub struct Resources {
     pub cached_batches: usize,
     /// Input batches read and parsed.
     pub parsed_batches: usize,
+    /// Target export batches taken from a source that read the same files with the same
+    /// settings in this run, instead of parsing them again.
+    #[serde(default)]
+    pub shared_batches: usize,
 }

@@ -279,6 +279,13 @@ pub fn run(
     let total_files: usize = prep.files.iter().map(Vec::len).sum();
     observer.start("read", total_files as u64);
     let n_sources = pipeline.sources.len();
+    // A target's existing export is often one of the sources' files too (the Maxwork
+    // export read as a source and matched as Maxwork's records): a source's batch whose
+    // files a target reads is kept, and the target takes it instead of parsing the files
+    // again when it reads them with the same settings.
+    let target_files: std::collections::HashSet<&PathBuf> =
+        prep.files[n_sources..].iter().flatten().collect();
+    let mut shared: std::collections::HashMap<String, Batch> = std::collections::HashMap::new();
     let mut existing: Vec<Vec<Vec<Lead>>> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
     for (source, paths) in pipeline.inputs().zip(&prep.files) {
@@ -301,36 +308,37 @@ pub fn run(
                 .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
                 .collect::<Result<Vec<_>, _>>()?;
             timings.extract += ms(t);
-            let key = cache.as_ref().map(|c| {
-                let ids: Vec<(&str, &str)> = files
+            let shared_key = {
+                let ids: Vec<String> = files
                     .iter()
-                    .map(|f| (f.display.as_str(), f.sha256.as_str()))
+                    .map(|f| format!("{}|{}", f.display, f.sha256))
                     .collect();
-                c.key(&source.cache_settings(), &ids)
-            });
-            // Taking a batch from the cache counts as extracting it.
-            let t = Instant::now();
-            let cached: Option<Batch> = cache
-                .as_ref()
-                .zip(key.as_deref())
-                .and_then(|(c, k)| c.load(k));
-            timings.extract += ms(t);
-            let parsed = cached.is_none();
-            let b = match cached {
-                Some(b) => b,
+                format!("{}|{}", source.parse_settings(), ids.join("|"))
+            };
+            // Taken, not copied: a second target of the same files parses them again.
+            let reused = is_target
+                .then(|| shared.remove(&shared_key))
+                .flatten()
+                .map(|b| b.for_source(source.index));
+            let b = match reused {
+                Some(b) => {
+                    resources.shared_batches += 1;
+                    b
+                }
                 None => {
-                    let b = parse_batch(&files, source, &ctx, &nctx, &mut timings);
-                    if let (Some(c), Some(k)) = (&cache, &key) {
-                        c.store(k, &b)?;
+                    let (b, parsed) =
+                        read_batch(&files, source, (&ctx, &nctx), cache.as_ref(), &mut timings)?;
+                    if parsed {
+                        resources.parsed_batches += 1;
+                    } else {
+                        resources.cached_batches += 1;
+                    }
+                    if !is_target && batch.iter().all(|p| target_files.contains(p)) {
+                        shared.insert(shared_key, b.clone());
                     }
                     b
                 }
             };
-            if parsed {
-                resources.parsed_batches += 1;
-            } else {
-                resources.cached_batches += 1;
-            }
             counts.read += b.read;
             counts.rejected += b.rejects.len();
             counts.folded += b.folded;
@@ -356,6 +364,7 @@ pub fn run(
             sources.push(report);
         }
     }
+    drop(shared);
     observer.finish();
 
     let t = Instant::now();
@@ -750,7 +759,7 @@ fn plan_targets(
 
 /// One input batch (a file, or a Real Geeks source's files) parsed: what the state's
 /// cache keeps.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Batch {
     leads: Vec<Lead>,
     rejects: Vec<Reject>,
@@ -758,6 +767,50 @@ struct Batch {
     warnings: Vec<String>,
     read: usize,
     folded: usize,
+}
+
+impl Batch {
+    /// The batch as another input with the same parse settings read it: its leads and
+    /// rejects belong to input `index`.
+    fn for_source(mut self, index: usize) -> Batch {
+        for lead in &mut self.leads {
+            lead.source.source_index = index;
+        }
+        for reject in &mut self.rejects {
+            reject.source_index = index;
+        }
+        self
+    }
+}
+
+/// A batch taken from the state's cache or, failing that, parsed (and stored there);
+/// with whether it was parsed.
+fn read_batch(
+    files: &[FileData],
+    source: &Source,
+    (ctx, nctx): (&vendors::SourceContext<'_>, &normalize::NormalizeContext),
+    cache: Option<&state::Cache>,
+    timings: &mut Timings,
+) -> Result<(Batch, bool), RunError> {
+    let key = cache.map(|c| {
+        let ids: Vec<(&str, &str)> = files
+            .iter()
+            .map(|f| (f.display.as_str(), f.sha256.as_str()))
+            .collect();
+        c.key(&source.cache_settings(), &ids)
+    });
+    // Taking a batch from the cache counts as extracting it.
+    let t = Instant::now();
+    let cached: Option<Batch> = cache.zip(key.as_deref()).and_then(|(c, k)| c.load(k));
+    timings.extract += ms(t);
+    if let Some(b) = cached {
+        return Ok((b, false));
+    }
+    let b = parse_batch(files, source, ctx, nctx, timings);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        c.store(k, &b)?;
+    }
+    Ok((b, true))
 }
 
 /// Extracts, adapts and normalizes one batch.
