@@ -172,33 +172,77 @@ pub fn write_leads_csv(
         let mut buf = String::new();
         for lead in leads {
             for cell in cells(lead, source_names) {
-                buf.clear();
-                let field: &str = match &cell {
-                    Cell::Text(t) => t.unwrap_or(""),
-                    Cell::Owned(t) => t.as_deref().unwrap_or(""),
-                    Cell::Int(n) => {
-                        let _ = write!(buf, "{n}");
-                        &buf
-                    }
-                    Cell::Float(f) => {
-                        float_into(&mut buf, *f);
-                        &buf
-                    }
-                    Cell::Time(t) => {
-                        time_into(&mut buf, t.as_ref());
-                        &buf
-                    }
-                    Cell::List(items) => {
-                        join_into(&mut buf, items.iter().copied());
-                        &buf
-                    }
-                };
-                w.write_field(field)?;
+                w.write_field(csv_field(&cell, &mut buf))?;
             }
             w.write_record(None::<&[u8]>)?;
         }
         Ok(())
     })
+}
+
+/// A cell as `leads.csv` writes it (`buf` holds what needs formatting).
+fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
+    buf.clear();
+    match cell {
+        Cell::Text(t) => t.unwrap_or(""),
+        Cell::Owned(t) => t.as_deref().unwrap_or(""),
+        Cell::Int(n) => {
+            let _ = write!(buf, "{n}");
+            buf
+        }
+        Cell::Float(f) => {
+            float_into(buf, *f);
+            buf
+        }
+        Cell::Time(t) => {
+            time_into(buf, t.as_ref());
+            buf
+        }
+        Cell::List(items) => {
+            join_into(buf, items.iter().copied());
+            buf
+        }
+    }
+}
+
+/// Writes `leads.parquet` and `leads.csv` together, a row group of [`GROUP_ROWS`] leads
+/// at a time: each lead's cells (its extra fields as JSON among them) are made once for
+/// both files, which are those [`write_leads_parquet`] and [`write_leads_csv`] write.
+pub fn write_leads(
+    parquet: &Path,
+    csv: &Path,
+    leads: &[Lead],
+    source_names: &[String],
+) -> Result<(), WriteError> {
+    if leads.is_empty() {
+        write_leads_parquet(parquet, leads, source_names)?;
+        return write_leads_csv(csv, leads, source_names);
+    }
+    let mut parquet_written = Ok(());
+    write_csv(csv, &LEAD_COLUMNS, |w| {
+        let mut buf = String::new();
+        let mut csv_failed = None;
+        let frames = leads.chunks(GROUP_ROWS).map_while(|chunk| {
+            let mut columns = LeadColumns::new(chunk, source_names);
+            for lead in chunk {
+                for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
+                    if let Err(e) = w.write_field(csv_field(&cell, &mut buf)) {
+                        csv_failed = Some(e);
+                        return None;
+                    }
+                    columns.push(c, cell);
+                }
+                if let Err(e) = w.write_record(None::<&[u8]>) {
+                    csv_failed = Some(e);
+                    return None;
+                }
+            }
+            Some(columns.finish(chunk.len()))
+        });
+        parquet_written = write_parquet_groups(parquet, frames);
+        csv_failed.map_or(Ok(()), Err)
+    })?;
+    parquet_written
 }
 
 /// A number as CSV cells show it (six decimals) into `buf`; nothing for none.
@@ -249,19 +293,42 @@ pub fn write_csv(
 
 /// The leads as a data frame with the canonical columns and types.
 pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<DataFrame> {
-    enum Builder<'a> {
-        Text(Vec<Option<&'a str>>),
-        Owned(Vec<Option<String>>),
-        Int(Vec<u64>),
-        Float(Vec<Option<f64>>),
-        Time(Vec<Option<i64>>),
-        List(Box<ListStringChunkedBuilder>),
+    if leads.is_empty() {
+        return empty_frame();
     }
-    let n = leads.len();
-    let mut builders: Vec<Builder<'_>> = Vec::with_capacity(LEAD_COLUMNS.len());
-    if let Some(first) = leads.first() {
-        for (cell, name) in cells(first, source_names).iter().zip(LEAD_COLUMNS) {
-            builders.push(match cell {
+    let mut columns = LeadColumns::new(leads, source_names);
+    for lead in leads {
+        for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
+            columns.push(c, cell);
+        }
+    }
+    columns.finish(leads.len())
+}
+
+/// One column of [`leads_frame`] being filled.
+enum Builder<'a> {
+    Text(Vec<Option<&'a str>>),
+    Owned(Vec<Option<String>>),
+    Int(Vec<u64>),
+    Float(Vec<Option<f64>>),
+    Time(Vec<Option<i64>>),
+    List(Box<ListStringChunkedBuilder>),
+}
+
+/// The columns of a leads frame, filled cell by cell.
+struct LeadColumns<'a> {
+    builders: Vec<Builder<'a>>,
+}
+
+impl<'a> LeadColumns<'a> {
+    /// Empty columns typed by the first lead's cells, with room for `leads`.
+    fn new(leads: &[Lead], source_names: &[String]) -> LeadColumns<'a> {
+        let n = leads.len();
+        let none = Lead::default();
+        let builders = cells(leads.first().unwrap_or(&none), source_names)
+            .iter()
+            .zip(LEAD_COLUMNS)
+            .map(|(cell, name)| match cell {
                 Cell::Text(_) => Builder::Text(Vec::with_capacity(n)),
                 Cell::Owned(_) => Builder::Owned(Vec::with_capacity(n)),
                 Cell::Int(_) => Builder::Int(Vec::with_capacity(n)),
@@ -270,44 +337,44 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
                 Cell::List(_) => {
                     Builder::List(Box::new(ListStringChunkedBuilder::new(name.into(), n, n)))
                 }
-            });
+            })
+            .collect();
+        LeadColumns { builders }
+    }
+
+    /// Adds a cell to column `c`.
+    fn push(&mut self, c: usize, cell: Cell<'a>) {
+        match (cell, &mut self.builders[c]) {
+            (Cell::Text(t), Builder::Text(v)) => v.push(t),
+            (Cell::Owned(t), Builder::Owned(v)) => v.push(t),
+            (Cell::Int(x), Builder::Int(v)) => v.push(x),
+            (Cell::Float(x), Builder::Float(v)) => v.push(x),
+            (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
+            (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.into_iter()),
+            _ => unreachable!("a column's cells all have one type"),
         }
     }
-    for lead in leads {
-        for (cell, b) in cells(lead, source_names)
+
+    /// The frame of `rows` leads.
+    fn finish(self, rows: usize) -> PolarsResult<DataFrame> {
+        let columns: Vec<Column> = self
+            .builders
             .into_iter()
-            .zip(builders.iter_mut())
-        {
-            match (cell, b) {
-                (Cell::Text(t), Builder::Text(v)) => v.push(t),
-                (Cell::Owned(t), Builder::Owned(v)) => v.push(t),
-                (Cell::Int(x), Builder::Int(v)) => v.push(x),
-                (Cell::Float(x), Builder::Float(v)) => v.push(x),
-                (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
-                (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.into_iter()),
-                _ => unreachable!("a column's cells all have one type"),
-            }
-        }
+            .zip(LEAD_COLUMNS)
+            .map(|(b, name)| match b {
+                Builder::Text(v) => Column::new(name.into(), v),
+                Builder::Owned(v) => Column::new(name.into(), v),
+                Builder::Int(v) => Column::new(name.into(), v),
+                Builder::Float(v) => Column::new(name.into(), v),
+                Builder::Time(v) => Int64Chunked::from_iter_options(name.into(), v.into_iter())
+                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                    .into_series()
+                    .into_column(),
+                Builder::List(mut b) => b.finish().into_series().into_column(),
+            })
+            .collect();
+        DataFrame::new(rows, columns)
     }
-    if leads.is_empty() {
-        return empty_frame();
-    }
-    let columns: Vec<Column> = builders
-        .into_iter()
-        .zip(LEAD_COLUMNS)
-        .map(|(b, name)| match b {
-            Builder::Text(v) => Column::new(name.into(), v),
-            Builder::Owned(v) => Column::new(name.into(), v),
-            Builder::Int(v) => Column::new(name.into(), v),
-            Builder::Float(v) => Column::new(name.into(), v),
-            Builder::Time(v) => Int64Chunked::from_iter_options(name.into(), v.into_iter())
-                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-                .into_series()
-                .into_column(),
-            Builder::List(mut b) => b.finish().into_series().into_column(),
-        })
-        .collect();
-    DataFrame::new(n, columns)
 }
 
 fn empty_frame() -> PolarsResult<DataFrame> {
@@ -439,4 +506,49 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
             path: path.display().to_string(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::{Email, SourceRef, System};
+    use chrono::TimeZone;
+
+    #[test]
+    fn leads_written_together_are_the_files_written_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        let names = vec!["crm".to_string()];
+        let mut leads: Vec<Lead> = (0..3)
+            .map(|i| {
+                Lead::new(
+                    System::Maxwork,
+                    SourceRef {
+                        file: "f.json".into(),
+                        line: i + 1,
+                        source_id: Some(format!("mx-{i}")),
+                        ..SourceRef::default()
+                    },
+                )
+            })
+            .collect();
+        leads[0].first_name = Some("Ann, \"A\"".into());
+        leads[0].email = Some(Email("ann@x.com".into()));
+        leads[0].tags = vec!["hot".into(), "new".into()];
+        leads[0].set_custom("utm_source", "mail");
+        leads[1].created_at = Some(Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap());
+        leads[2].match_score = Some(0.25);
+        for leads in [&leads[..], &[]] {
+            write_leads_parquet(&p("apart.parquet"), leads, &names).unwrap();
+            write_leads_csv(&p("apart.csv"), leads, &names).unwrap();
+            write_leads(&p("both.parquet"), &p("both.csv"), leads, &names).unwrap();
+            for (a, b) in [("apart.parquet", "both.parquet"), ("apart.csv", "both.csv")] {
+                assert_eq!(
+                    std::fs::read(p(a)).unwrap(),
+                    std::fs::read(p(b)).unwrap(),
+                    "{b}"
+                );
+            }
+        }
+    }
 }

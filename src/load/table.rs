@@ -114,6 +114,35 @@ impl<'a> Table<'a> {
         write_parquet_groups(path, chunks.map(|c| c.frame()))
     }
 
+    /// Writes tables of one schema as one Parquet file and one CSV file (as
+    /// [`Table::write_parquet_chunks`] and [`Table::write_csv_chunks`] would), making each
+    /// chunk's table once for both. An empty iterator writes nothing.
+    pub fn write_parquet_and_csv_chunks(
+        parquet: &Path,
+        csv: &Path,
+        mut chunks: impl Iterator<Item = Table<'a>>,
+    ) -> Result<(), WriteError> {
+        let Some(first) = chunks.next() else {
+            return Ok(());
+        };
+        let header: Vec<&str> = first.columns.iter().map(|(n, _)| *n).collect();
+        let mut parquet_written = Ok(());
+        write_csv(csv, &header, |w| {
+            let mut buf = String::new();
+            let mut csv_failed = None;
+            let frames = std::iter::once(first).chain(chunks).map_while(|table| {
+                if let Err(e) = table.write_rows(w, &mut buf) {
+                    csv_failed = Some(e);
+                    return None;
+                }
+                Some(table.frame())
+            });
+            parquet_written = write_parquet_groups(parquet, frames);
+            csv_failed.map_or(Ok(()), Err)
+        })?;
+        parquet_written
+    }
+
     /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
     pub fn write_csv(&self, path: &Path) -> Result<(), WriteError> {
         let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
@@ -235,5 +264,33 @@ mod tests {
         );
         Table::write_csv_chunks(&dir.path().join("none.csv"), std::iter::empty()).unwrap();
         assert!(!dir.path().join("none.csv").exists());
+    }
+
+    #[test]
+    fn both_files_at_once_are_the_files_written_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [Some("Ann".to_string()), None, Some("Bo, B".to_string())];
+        let lists = [vec!["a".to_string()], vec![], vec!["b".to_string()]];
+        let chunks = || {
+            [
+                table(&["k1", "k2"], &names[..2], &lists[..2]),
+                table(&["k3"], &names[2..], &lists[2..]),
+            ]
+            .into_iter()
+        };
+        let p = |name: &str| dir.path().join(name);
+        Table::write_parquet_chunks(&p("apart.parquet"), chunks()).unwrap();
+        Table::write_csv_chunks(&p("apart.csv"), chunks()).unwrap();
+        Table::write_parquet_and_csv_chunks(&p("both.parquet"), &p("both.csv"), chunks()).unwrap();
+        for (a, b) in [("apart.parquet", "both.parquet"), ("apart.csv", "both.csv")] {
+            assert_eq!(
+                std::fs::read(p(a)).unwrap(),
+                std::fs::read(p(b)).unwrap(),
+                "{b}"
+            );
+        }
+        Table::write_parquet_and_csv_chunks(&p("none.parquet"), &p("none.csv"), std::iter::empty())
+            .unwrap();
+        assert!(!p("none.parquet").exists() && !p("none.csv").exists());
     }
 }

@@ -563,12 +563,14 @@ fn write_datasets(
         };
         chunks.into_iter().map(contacts::contacts_table)
     };
-    let write_contacts_parquet = || {
-        let path = dir.join("contacts.parquet");
+    // Each chunk's table (golden fields, provenance as JSON) is made once for both files.
+    let write_contacts = || {
+        let (parquet, csv) = (dir.join("contacts.parquet"), dir.join("contacts.csv"));
         if linkage.contacts.is_empty() {
-            contacts::contacts_table(&[]).write_parquet(&path)
+            contacts::contacts_table(&[]).write_parquet(&parquet)?;
+            Table::write_csv_chunks(&csv, contact_chunks())
         } else {
-            Table::write_parquet_chunks(&path, contact_chunks())
+            Table::write_parquet_and_csv_chunks(&parquet, &csv, contact_chunks())
         }
     };
     let write_matches = || {
@@ -587,10 +589,11 @@ fn write_datasets(
     let review = contacts::review_table(leads, &linkage.pairs);
     let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
         Box::new(write_matches),
-        Box::new(|| datasets::write_leads_parquet(&dir.join("leads.parquet"), leads, &names)),
-        Box::new(|| datasets::write_leads_csv(&dir.join("leads.csv"), leads, &names)),
-        Box::new(write_contacts_parquet),
-        Box::new(|| Table::write_csv_chunks(&dir.join("contacts.csv"), contact_chunks())),
+        Box::new(|| {
+            let (parquet, csv) = (dir.join("leads.parquet"), dir.join("leads.csv"));
+            datasets::write_leads(&parquet, &csv, leads, &names)
+        }),
+        Box::new(write_contacts),
         Box::new(|| review.write_csv(&dir.join("review.csv"))),
         Box::new(|| {
             contacts::person_links_table(&linkage.contacts, &linkage.person_links)
