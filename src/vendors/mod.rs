@@ -119,20 +119,19 @@ pub fn read_source(
         .into_par_iter()
         .map(|r| r.and_then(|mut rec| read_record(&mut rec, ctx)))
         .collect();
-    // Sized once: a lead is a large value, and a growing vector would copy them all again.
-    let ok = results.iter().filter(|r| r.is_ok()).count();
-    let mut out = SourceLeads {
-        leads: Vec::with_capacity(ok),
-        rejects: Vec::with_capacity(results.len() - ok),
-        ..SourceLeads::default()
-    };
-    for r in results {
-        match r {
-            Ok(lead) => out.leads.push(lead),
-            Err(rej) => out.rejects.push(rej),
-        }
+    // A lead is a large value: the leads stay where they were collected (a `Result` of a
+    // lead is the size of a lead, so collecting them back into a vector reuses its memory)
+    // instead of being copied into fresh memory.
+    let mut rejects = Vec::new();
+    let leads: Vec<Lead> = results
+        .into_iter()
+        .filter_map(|r| r.map_err(|rej| rejects.push(rej)).ok())
+        .collect();
+    SourceLeads {
+        leads,
+        rejects,
+        folded: 0,
     }
-    out
 }
 
 fn read_record(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Reject> {
