@@ -5,6 +5,7 @@
 //! (`447911123456` → `+447911123456`): Epixel and spreadsheets drop the `+`.
 
 use phonenumber::country::Id;
+use phonenumber::metadata::Descriptor;
 use phonenumber::{Mode, PhoneNumber, Type};
 
 use crate::lead::{Phone, PhoneKind};
@@ -147,9 +148,8 @@ fn number_type(number: &PhoneNumber, hint: Id) -> Type {
 /// checks (the `phonenumber` crate's `validator::number_type`, which it does not export).
 fn type_in(meta: &phonenumber::Metadata, national: &str) -> Type {
     let d = meta.descriptors();
-    let is =
-        |x: Option<&phonenumber::metadata::Descriptor>| x.is_some_and(|d| d.is_match(national));
-    if !d.general().is_match(national) {
+    let is = |x: Option<&Descriptor>| x.is_some_and(|d| starts_with_match(d, national));
+    if !starts_with_match(d.general(), national) {
         return Type::Unknown;
     }
     for (desc, kind) in [
@@ -180,6 +180,38 @@ fn type_in(meta: &phonenumber::Metadata, national: &str) -> Type {
     Type::Unknown
 }
 
+/// `Descriptor::is_match`: a possible length, and the pattern matching from the first
+/// digit. The crate finds the leftmost match anywhere in the number and checks that it
+/// starts at 0; a match that starts at 0 is always the leftmost, so a search anchored at
+/// the start gives the same answer without scanning past it or searching back for where
+/// it began. Each thread compiles the anchored patterns it uses once (the metadata is a
+/// static, so a descriptor's address names it).
+fn starts_with_match(d: &Descriptor, national: &str) -> bool {
+    let lengths = d.possible_length();
+    if !lengths.is_empty() && !lengths.contains(&(national.len() as u16)) {
+        return false;
+    }
+    thread_local! {
+        static ANCHORED: std::cell::RefCell<foldhash::HashMap<usize, Option<regex::Regex>>> =
+            std::cell::RefCell::new(foldhash::HashMap::default());
+    }
+    let matched = ANCHORED.with_borrow_mut(|anchored| {
+        anchored
+            .entry(std::ptr::from_ref(d) as usize)
+            .or_insert_with(|| {
+                // The crate compiles the metadata's patterns ignoring whitespace; the line
+                // end closes a comment, should a pattern end in one.
+                regex::RegexBuilder::new(&format!("^(?:{}\n)", d.national_number().as_str()))
+                    .ignore_whitespace(true)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+            .map(|re| re.is_match(national))
+    });
+    matched.unwrap_or_else(|| d.is_match(national))
+}
+
 fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> NormalizedPhone {
     let kind = match kind {
         Type::Mobile => PhoneKind::Mobile,
@@ -208,6 +240,55 @@ pub fn parse_region(code: &str) -> Option<Id> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anchored_matching_answers_as_the_crate_does() {
+        let db = &*phonenumber::metadata::DATABASE;
+        let mut rng = fastrand::Rng::with_seed(11);
+        for region in [
+            "US", "GB", "PT", "CA", "IE", "ES", "FR", "DE", "AU", "BR", "IN", "JE",
+        ] {
+            let meta = db.by_id(region).expect(region);
+            let d = meta.descriptors();
+            let all = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for desc in all.into_iter().flatten() {
+                let mut numbers: Vec<String> =
+                    desc.example().map(String::from).into_iter().collect();
+                for _ in 0..300 {
+                    let n = rng.usize(4..13);
+                    numbers.push((0..n).map(|_| char::from(b'0' + rng.u8(0..10))).collect());
+                }
+                if let Some(e) = desc.example() {
+                    // Near the valid ones: one digit changed, one added, one dropped.
+                    for k in 0..e.len() {
+                        let mut v = e.as_bytes().to_vec();
+                        v[k] = b'0' + (v[k] - b'0' + 1) % 10;
+                        numbers.push(String::from_utf8(v).unwrap());
+                    }
+                    numbers.push(format!("{e}7"));
+                    numbers.push(e[..e.len() - 1].to_string());
+                }
+                for n in &numbers {
+                    assert_eq!(starts_with_match(desc, n), desc.is_match(n), "{region} {n}");
+                }
+                if let Some(e) = desc.example() {
+                    assert!(starts_with_match(desc, e), "{region} {e}");
+                }
+            }
+        }
+    }
 
     fn e164(raw: &str, region: &str) -> Option<String> {
         normalize(raw, parse_region(region).unwrap()).map(|p| p.phone.0)
