@@ -218,26 +218,45 @@ pub fn write_leads(
         write_leads_parquet(parquet, leads, source_names)?;
         return write_leads_csv(csv, leads, source_names);
     }
-    let mut parquet_written = Ok(());
-    write_csv(csv, &LEAD_COLUMNS, |w| {
-        let mut buf = String::new();
-        let mut csv_failed = None;
-        let frames = leads.chunks(GROUP_ROWS).map_while(|chunk| {
+    let groups = leads.chunks(GROUP_ROWS).map(|chunk| {
+        move |w: &mut CsvFile, buf: &mut String| {
             let mut columns = LeadColumns::new(chunk, source_names);
             for lead in chunk {
                 for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
-                    if let Err(e) = w.write_field(csv_field(&cell, &mut buf)) {
-                        csv_failed = Some(e);
-                        return None;
-                    }
+                    w.write_field(csv_field(&cell, buf))?;
                     columns.push(c, cell);
                 }
-                if let Err(e) = w.write_record(None::<&[u8]>) {
-                    csv_failed = Some(e);
-                    return None;
-                }
+                w.write_record(None::<&[u8]>)?;
             }
-            Some(columns.finish(chunk.len()))
+            Ok(columns.finish(chunk.len()))
+        }
+    });
+    write_csv_and_parquet(csv, &LEAD_COLUMNS, parquet, groups)
+}
+
+/// Writes a CSV file and a Parquet file in one pass over row groups: each of `groups`
+/// writes its rows to the CSV (with a scratch buffer) and gives back its frame, written as
+/// one row group. A CSV error ends the pass and is the error reported; no group writes
+/// the CSV header only, and no Parquet file.
+pub fn write_csv_and_parquet<G>(
+    csv: &Path,
+    header: &[&str],
+    parquet: &Path,
+    groups: impl Iterator<Item = G>,
+) -> Result<(), WriteError>
+where
+    G: FnOnce(&mut CsvFile, &mut String) -> csv::Result<PolarsResult<DataFrame>>,
+{
+    let mut parquet_written = Ok(());
+    write_csv(csv, header, |w| {
+        let mut buf = String::new();
+        let mut csv_failed = None;
+        let frames = groups.map_while(|group| match group(w, &mut buf) {
+            Ok(frame) => Some(frame),
+            Err(e) => {
+                csv_failed = Some(e);
+                None
+            }
         });
         parquet_written = write_parquet_groups(parquet, frames);
         csv_failed.map_or(Ok(()), Err)

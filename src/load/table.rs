@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 
 use crate::load::datasets::{
-    float_into, join_into, time_into, write_csv, write_parquet, write_parquet_groups, CsvFile,
-    WriteError,
+    float_into, join_into, time_into, write_csv, write_csv_and_parquet, write_parquet,
+    write_parquet_groups, CsvFile, WriteError,
 };
 
 /// One column's values.
@@ -125,32 +125,33 @@ impl<'a> Table<'a> {
         let Some(first) = chunks.next() else {
             return Ok(());
         };
-        let header: Vec<&str> = first.columns.iter().map(|(n, _)| *n).collect();
-        let mut parquet_written = Ok(());
-        write_csv(csv, &header, |w| {
-            let mut buf = String::new();
-            let mut csv_failed = None;
-            let frames = std::iter::once(first).chain(chunks).map_while(|table| {
-                if let Err(e) = table.write_rows(w, &mut buf) {
-                    csv_failed = Some(e);
-                    return None;
-                }
-                Some(table.frame())
-            });
-            parquet_written = write_parquet_groups(parquet, frames);
-            csv_failed.map_or(Ok(()), Err)
-        })?;
-        parquet_written
+        let header = first.header();
+        let groups = std::iter::once(first).chain(chunks).map(|table| {
+            move |w: &mut CsvFile, buf: &mut String| {
+                table.write_rows(w, buf)?;
+                Ok(table.frame())
+            }
+        });
+        write_csv_and_parquet(csv, &header, parquet, groups)
     }
 
     /// Writes the table as CSV (lists joined with `|`, times in RFC 3339).
     pub fn write_csv(&self, path: &Path) -> Result<(), WriteError> {
-        let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
-        write_csv(path, &header, |w| self.write_rows(w, &mut String::new()))
+        write_csv(path, &self.header(), |w| {
+            self.write_rows(w, &mut String::new())
+        })
+    }
+
+    /// The column names, in order.
+    fn header(&self) -> Vec<&'static str> {
+        self.columns.iter().map(|(n, _)| *n).collect()
     }
 
     /// Writes tables of one schema as one CSV file, the header from the first: only one
-    /// chunk is in memory at a time. An empty iterator writes nothing.
+    /// chunk is in memory at a time. An empty iterator writes nothing. The run writes its
+    /// chunked CSV beside Parquet ([`Table::write_parquet_and_csv_chunks`]); this is that
+    /// CSV alone, the tests' reference.
+    #[cfg(test)]
     pub fn write_csv_chunks(
         path: &Path,
         mut chunks: impl Iterator<Item = Table<'a>>,
@@ -158,8 +159,7 @@ impl<'a> Table<'a> {
         let Some(first) = chunks.next() else {
             return Ok(());
         };
-        let header: Vec<&str> = first.columns.iter().map(|(n, _)| *n).collect();
-        write_csv(path, &header, |w| {
+        write_csv(path, &first.header(), |w| {
             let mut buf = String::new();
             for table in std::iter::once(first).chain(chunks) {
                 table.write_rows(w, &mut buf)?;
@@ -264,6 +264,31 @@ mod tests {
         );
         Table::write_csv_chunks(&dir.path().join("none.csv"), std::iter::empty()).unwrap();
         assert!(!dir.path().join("none.csv").exists());
+    }
+
+    #[test]
+    fn one_empty_group_writes_what_an_empty_table_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        let empty = || table(&[], &[], &[]);
+        empty().write_parquet(&p("whole.parquet")).unwrap();
+        empty().write_csv(&p("whole.csv")).unwrap();
+        Table::write_parquet_and_csv_chunks(
+            &p("group.parquet"),
+            &p("group.csv"),
+            [empty()].into_iter(),
+        )
+        .unwrap();
+        for (a, b) in [
+            ("whole.parquet", "group.parquet"),
+            ("whole.csv", "group.csv"),
+        ] {
+            assert_eq!(
+                std::fs::read(p(a)).unwrap(),
+                std::fs::read(p(b)).unwrap(),
+                "{b}"
+            );
+        }
     }
 
     #[test]

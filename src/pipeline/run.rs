@@ -308,13 +308,12 @@ pub fn run(
                 .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
                 .collect::<Result<Vec<_>, _>>()?;
             timings.extract += ms(t);
-            let shared_key = {
-                let ids: Vec<String> = files
-                    .iter()
-                    .map(|f| format!("{}|{}", f.display, f.sha256))
-                    .collect();
-                format!("{}|{}", source.parse_settings(), ids.join("|"))
-            };
+            // The files by name and content: what the cache key and the shared key name.
+            let ids: Vec<(&str, &str)> = files
+                .iter()
+                .map(|f| (f.display.as_str(), f.sha256.as_str()))
+                .collect();
+            let shared_key = format!("{}|{ids:?}", source.parse_settings());
             // Taken, not copied: a second target of the same files parses them again.
             let reused = is_target
                 .then(|| shared.remove(&shared_key))
@@ -326,8 +325,13 @@ pub fn run(
                     b
                 }
                 None => {
-                    let (b, parsed) =
-                        read_batch(&files, source, (&ctx, &nctx), cache.as_ref(), &mut timings)?;
+                    let (b, parsed) = read_batch(
+                        (&files, &ids),
+                        source,
+                        (&ctx, &nctx),
+                        cache.as_ref(),
+                        &mut timings,
+                    )?;
                     if parsed {
                         resources.parsed_batches += 1;
                     } else {
@@ -434,8 +438,6 @@ pub fn run(
     );
     timings.dedupe = ms(t);
 
-    // Payloads and the datasets need nothing of each other: they are made side by side,
-    // so the writing of the big Parquet files fills the cores the payloads leave idle.
     let t = Instant::now();
     observer.start("payloads", 0);
     let matched = match_targets(
@@ -449,6 +451,8 @@ pub fn run(
     let dir = staged.path();
     // The state remembers what was sent only when there is a state folder.
     let mut sent = state_dir.as_ref().map(|_| prev.sent.clone());
+    // Payloads and the datasets need nothing of each other: they are made side by side,
+    // so the writing of the big Parquet files fills the cores the payloads leave idle.
     let (targets, written) = rayon::join(
         || {
             let t = Instant::now();
@@ -553,38 +557,19 @@ fn write_datasets(
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
     // Every file is independent: write them side by side, the biggest (matches, leads)
     // first so they start at once.
-    let contact_chunks = || {
-        let all = linkage.contacts.as_slice();
-        // An empty run still writes the header (and the Parquet schema).
-        let chunks: Vec<&[Contact]> = if all.is_empty() {
-            vec![all]
-        } else {
-            all.chunks(GROUP_ROWS).collect()
-        };
-        chunks.into_iter().map(contacts::contacts_table)
-    };
     // Each chunk's table (golden fields, provenance as JSON) is made once for both files.
     let write_contacts = || {
         let (parquet, csv) = (dir.join("contacts.parquet"), dir.join("contacts.csv"));
-        if linkage.contacts.is_empty() {
-            contacts::contacts_table(&[]).write_parquet(&parquet)?;
-            Table::write_csv_chunks(&csv, contact_chunks())
-        } else {
-            Table::write_parquet_and_csv_chunks(&parquet, &csv, contact_chunks())
-        }
+        let tables = row_groups(&linkage.contacts)
+            .into_iter()
+            .map(contacts::contacts_table);
+        Table::write_parquet_and_csv_chunks(&parquet, &csv, tables)
     };
     let write_matches = || {
-        let mut chunks = linkage
-            .pairs
-            .chunks(GROUP_ROWS)
-            .map(|c| contacts::matches_table(leads, c, &linkage.model))
-            .peekable();
-        if chunks.peek().is_none() {
-            contacts::matches_table(leads, &[], &linkage.model)
-                .write_parquet(&dir.join("matches.parquet"))
-        } else {
-            Table::write_parquet_chunks(&dir.join("matches.parquet"), chunks)
-        }
+        let tables = row_groups(&linkage.pairs)
+            .into_iter()
+            .map(|c| contacts::matches_table(leads, c, &linkage.model));
+        Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
     };
     let review = contacts::review_table(leads, &linkage.pairs);
     let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
@@ -606,6 +591,16 @@ fn write_datasets(
     // the threads did.
     let results: Vec<Result<(), WriteError>> = writes.par_iter().map(|w| w()).collect();
     results.into_iter().collect()
+}
+
+/// Rows in Parquet row groups of [`GROUP_ROWS`]; no rows make one empty group, so an
+/// empty run's files still have their header and schema.
+fn row_groups<T>(rows: &[T]) -> Vec<&[T]> {
+    if rows.is_empty() {
+        vec![rows]
+    } else {
+        rows.chunks(GROUP_ROWS).collect()
+    }
 }
 
 /// Contacts planned and rendered a chunk at a time: the payload lines of one chunk are
@@ -786,22 +781,16 @@ impl Batch {
     }
 }
 
-/// A batch taken from the state's cache or, failing that, parsed (and stored there);
-/// with whether it was parsed.
+/// A batch (its files, and their names and SHA-256) taken from the state's cache or,
+/// failing that, parsed (and stored there); with whether it was parsed.
 fn read_batch(
-    files: &[FileData],
+    (files, ids): (&[FileData], &[(&str, &str)]),
     source: &Source,
     (ctx, nctx): (&vendors::SourceContext<'_>, &normalize::NormalizeContext),
     cache: Option<&state::Cache>,
     timings: &mut Timings,
 ) -> Result<(Batch, bool), RunError> {
-    let key = cache.map(|c| {
-        let ids: Vec<(&str, &str)> = files
-            .iter()
-            .map(|f| (f.display.as_str(), f.sha256.as_str()))
-            .collect();
-        c.key(&source.cache_settings(), &ids)
-    });
+    let key = cache.map(|c| c.key(&source.cache_settings(), ids));
     // Taking a batch from the cache counts as extracting it.
     let t = Instant::now();
     let cached: Option<Batch> = cache.zip(key.as_deref()).and_then(|(c, k)| c.load(k));
