@@ -14,7 +14,6 @@ use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 
-use crate::dedupe::compare::mailbox;
 use crate::dedupe::{MatchRecord, Scope};
 
 /// Blocking limits.
@@ -90,20 +89,8 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
         (group << 40) | (first_phone % (1 << 40))
     };
     let mut out = Vec::with_capacity(12);
-    // The prepared emails are the non-empty ones, in order, with their mailboxes made.
-    let mut prepared = r.prepared_emails.iter();
-    for e in &r.emails {
-        let made;
-        let m = match (e.is_empty(), prepared.clone().next()) {
-            (false, Some(p)) if p.address.as_str() == e => {
-                prepared.next();
-                p.mailbox()
-            }
-            _ => {
-                made = mailbox(e);
-                made.as_str()
-            }
-        };
+    for e in r.prepared_emails.iter() {
+        let m = e.mailbox();
         if let Some((local, _)) = m.rsplit_once('@') {
             if fuzzy && local.len() >= 4 {
                 out.push((key_hash(2, agent, local), by_name));
@@ -111,7 +98,7 @@ fn keys_of(r: &MatchRecord, scope: Scope, fuzzy: bool) -> Vec<(u64, u64)> {
         }
         out.push((key_hash(1, agent, m), by_name));
     }
-    for p in &r.phones {
+    for p in r.phones.iter() {
         let number = phone_number(p);
         out.push((key_hash(3, agent, p), number));
         let n = p.len();

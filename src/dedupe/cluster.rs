@@ -135,11 +135,11 @@ mod tests {
     fn chaining_guard_keeps_a_household_apart() {
         let r = [
             MatchRecord {
-                phones: vec!["+13125550100".into(), "+13125550142".into()],
+                phones: ["+13125550100", "+13125550142"].into_iter().collect(),
                 ..rec("ann", "ann@x.com", "")
             },
             MatchRecord {
-                phones: vec!["+13125550100".into(), "+13125550199".into()],
+                phones: ["+13125550100", "+13125550199"].into_iter().collect(),
                 ..rec("bob", "bob@y.com", "")
             },
             rec("", "", "+13125550100"),

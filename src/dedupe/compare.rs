@@ -3,6 +3,7 @@
 //! neither evidence for nor against a match. The scorer attaches a match weight to every
 //! level of every comparator; explanations name the levels.
 
+use compact_str::CompactString;
 use strsim::{generic_jaro_winkler, osa_distance};
 use unicode_normalization::UnicodeNormalization;
 
@@ -104,7 +105,7 @@ vocabulary! {
 }
 
 /// Lower case, no accents, letters and digits only: "O'Neill" → "oneill", "José" → "jose".
-pub fn fold(s: &str) -> String {
+pub fn fold(s: &str) -> CompactString {
     s.nfd()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -233,18 +234,19 @@ pub struct PreparedEmail {
 }
 
 /// Text with its hash: most compared values differ, and differing hashes say so without
-/// comparing the bytes.
+/// comparing the bytes. The text is inline up to 24 bytes (most names and mailboxes'
+/// parts), so a prepared record holds few heap strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fingerprinted {
     hash: u64,
-    text: String,
+    text: CompactString,
 }
 
 impl Fingerprinted {
-    fn new(text: String) -> Fingerprinted {
+    fn new(text: CompactString) -> Fingerprinted {
         use std::hash::{Hash, Hasher};
         let mut h = std::hash::DefaultHasher::new();
-        text.hash(&mut h);
+        text.as_str().hash(&mut h);
         Fingerprinted {
             hash: h.finish(),
             text,
@@ -272,14 +274,14 @@ impl PreparedEmail {
             *slot = slot.saturating_add(1);
         }
         PreparedEmail {
-            address: Fingerprinted::new(address.to_string()),
-            local: Fingerprinted::new(mailbox[..at].to_string()),
-            local_nodots: Fingerprinted::new(mailbox[..at].replace('.', "")),
+            address: Fingerprinted::new(address.into()),
+            local: Fingerprinted::new(mailbox[..at].into()),
+            local_nodots: Fingerprinted::new(mailbox[..at].chars().filter(|&c| c != '.').collect()),
             letters: Fingerprinted::new(mailbox.chars().filter(|c| !c.is_ascii_digit()).collect()),
             at,
             histogram,
             ascii: mailbox.is_ascii(),
-            mailbox: Fingerprinted::new(mailbox),
+            mailbox: Fingerprinted::new(mailbox.into()),
         }
     }
 
@@ -489,9 +491,9 @@ fn district(code: &str) -> &str {
 /// spaces, city folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PreparedPlace {
-    postcode: String,
-    compact: String,
-    city: String,
+    postcode: CompactString,
+    compact: CompactString,
+    city: CompactString,
 }
 
 impl PreparedPlace {
@@ -499,8 +501,8 @@ impl PreparedPlace {
     pub fn new(postcode: &str, city: &str) -> PreparedPlace {
         let postcode = postcode.trim().to_uppercase();
         PreparedPlace {
-            compact: postcode.replace(' ', ""),
-            postcode,
+            compact: postcode.chars().filter(|&c| c != ' ').collect(),
+            postcode: postcode.into(),
             city: fold(city),
         }
     }

@@ -19,24 +19,22 @@ use crate::pipeline::config::MatchConfig;
 impl MatchRecord {
     /// The match view of a golden record.
     pub fn of_contact(c: &Contact) -> MatchRecord {
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
         MatchRecord {
-            agent: text(&c.agent_id),
+            agent: c.agent_id.as_deref().unwrap_or("").into(),
             first: compare::fold(c.first_name.as_deref().unwrap_or("")),
             last: compare::fold(c.last_name.as_deref().unwrap_or("")),
-            emails: [&c.email, &c.email2]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
             phones: [&c.phone, &c.phone2]
                 .into_iter()
                 .flatten()
-                .cloned()
+                .map(String::as_str)
                 .collect(),
             ..MatchRecord::default()
         }
         .prepared(
+            [&c.email, &c.email2]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
             c.postcode.as_deref().unwrap_or(""),
             c.city.as_deref().unwrap_or(""),
         )

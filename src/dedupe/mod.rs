@@ -17,6 +17,7 @@ pub mod nicknames;
 pub mod score;
 pub mod survive;
 
+use compact_str::CompactString;
 use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -38,45 +39,67 @@ pub enum Scope {
     Global,
 }
 
-/// What matching reads of a lead.
+/// What matching reads of a lead. Names, agent, phones and most of the prepared emails'
+/// parts are inline strings: a million records are scored against each other several
+/// million times, and each one's fields sit together instead of in many heap strings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatchRecord {
     /// Agent id ("" when none).
-    pub agent: String,
+    pub agent: CompactString,
     /// First name, folded.
-    pub first: String,
+    pub first: CompactString,
     /// Last name, folded.
-    pub last: String,
-    /// Emails (normalized), up to two.
-    pub emails: Vec<String>,
+    pub last: CompactString,
     /// Phones (E.164), up to two.
-    pub phones: Vec<String>,
+    pub phones: Phones,
     /// Whether the primary phone can be a mobile (mobile or fixed-or-mobile).
     pub mobile: bool,
-    /// Emails prepared for comparison (see [`MatchRecord::prepared`]).
-    pub prepared_emails: Vec<compare::PreparedEmail>,
     /// Whether every email's local part is made of the name alone.
     pub name_made_emails: bool,
+    /// The emails (normalized, non-empty), prepared for comparison (see
+    /// [`MatchRecord::prepared`]); each one's address is its `address`.
+    pub prepared_emails: Box<[compare::PreparedEmail]>,
     /// Place prepared for comparison.
     pub prepared_place: compare::PreparedPlace,
+}
+
+/// Up to two phones, held in place (a record never has more: `phone` and `phone2`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Phones {
+    items: [CompactString; 2],
+    len: u8,
+}
+
+impl std::ops::Deref for Phones {
+    type Target = [CompactString];
+    fn deref(&self) -> &[CompactString] {
+        &self.items[..usize::from(self.len)]
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Phones {
+    /// The first two phones of `items` (more are ignored).
+    fn from_iter<I: IntoIterator<Item = &'a str>>(items: I) -> Phones {
+        let mut phones = Phones::default();
+        for (slot, p) in phones.items.iter_mut().zip(items) {
+            *slot = p.into();
+            phones.len += 1;
+        }
+        phones
+    }
 }
 
 impl MatchRecord {
     /// The match view of a lead.
     pub fn of(lead: &Lead) -> MatchRecord {
         MatchRecord {
-            agent: lead.agent_id.clone().unwrap_or_default(),
+            agent: lead.agent_id.as_deref().unwrap_or("").into(),
             first: compare::fold(lead.first_name.as_deref().unwrap_or("")),
             last: compare::fold(lead.last_name.as_deref().unwrap_or("")),
-            emails: [&lead.email, &lead.email2]
-                .into_iter()
-                .flatten()
-                .map(|e| e.as_str().to_string())
-                .collect(),
             phones: [&lead.phone, &lead.phone2]
                 .into_iter()
                 .flatten()
-                .map(|p| p.as_str().to_string())
+                .map(|p| p.as_str())
                 .collect(),
             mobile: matches!(
                 lead.phone_kind,
@@ -85,28 +108,41 @@ impl MatchRecord {
             ..MatchRecord::default()
         }
         .prepared(
+            [&lead.email, &lead.email2]
+                .into_iter()
+                .flatten()
+                .map(|e| e.as_str()),
             lead.postcode.as_deref().unwrap_or(""),
             lead.city.as_deref().unwrap_or(""),
         )
     }
 
-    /// Fills the prepared fields from the plain ones and the place (postcode and city as
-    /// written, kept only prepared): done once per record so that comparing a pair
-    /// allocates nothing.
-    pub fn prepared(mut self, postcode: &str, city: &str) -> MatchRecord {
-        self.prepared_emails = self
-            .emails
-            .iter()
+    /// Fills the prepared fields from the emails (normalized; blank ones are skipped), the
+    /// names and the place (postcode and city as written, kept only prepared): done once
+    /// per record so that comparing a pair allocates nothing.
+    pub fn prepared<'e>(
+        mut self,
+        emails: impl IntoIterator<Item = &'e str>,
+        postcode: &str,
+        city: &str,
+    ) -> MatchRecord {
+        self.prepared_emails = emails
+            .into_iter()
             .filter(|e| !e.is_empty())
-            .map(|e| compare::PreparedEmail::new(e))
+            .map(compare::PreparedEmail::new)
             .collect();
         self.name_made_emails = !self.prepared_emails.is_empty()
             && self
-                .emails
+                .prepared_emails
                 .iter()
-                .all(|e| compare::local_is_name(e, &self.first, &self.last));
+                .all(|e| compare::local_is_name(e.address.as_str(), &self.first, &self.last));
         self.prepared_place = compare::PreparedPlace::new(postcode, city);
         self
+    }
+
+    /// The emails, normalized.
+    pub fn emails(&self) -> impl Iterator<Item = &str> {
+        self.prepared_emails.iter().map(|e| e.address.as_str())
     }
 }
 
@@ -114,16 +150,14 @@ impl MatchRecord {
 impl MatchRecord {
     /// A record with the given fields ("" for none), for tests.
     pub(crate) fn sample(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Self {
-        let one = |s: &str| (!s.is_empty()).then(|| s.to_string()).into_iter().collect();
         MatchRecord {
             agent: agent.into(),
             first: first.into(),
             last: last.into(),
-            emails: one(email),
-            phones: one(phone),
+            phones: [phone].into_iter().filter(|p| !p.is_empty()).collect(),
             ..MatchRecord::default()
         }
-        .prepared("", "")
+        .prepared([email], "", "")
     }
 }
 

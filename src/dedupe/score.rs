@@ -12,6 +12,7 @@
 //! shipped m and u.
 
 // Looked up for every scored pair: foldhash, not SipHash.
+use compact_str::CompactString;
 use foldhash::{HashMap, HashMapExt};
 
 use rayon::prelude::*;
@@ -76,15 +77,15 @@ impl Default for Model {
 /// How often each folded name occurs among the records.
 #[derive(Debug, Clone, Default)]
 pub struct TermFrequencies {
-    first: HashMap<String, f64>,
-    last: HashMap<String, f64>,
+    first: HashMap<CompactString, f64>,
+    last: HashMap<CompactString, f64>,
 }
 
 impl TermFrequencies {
     /// Counts names over the records.
     pub fn of(records: &[MatchRecord]) -> TermFrequencies {
-        let mut first: HashMap<String, f64> = HashMap::new();
-        let mut last: HashMap<String, f64> = HashMap::new();
+        let mut first: HashMap<CompactString, f64> = HashMap::new();
+        let mut last: HashMap<CompactString, f64> = HashMap::new();
         let (mut nf, mut nl) = (0.0, 0.0);
         for r in records {
             if !r.first.is_empty() {
@@ -140,10 +141,10 @@ impl Model {
             // agreement would.
             parts[3] = 0.0;
             if let Some(tf) = tf {
-                let freq = |table: &HashMap<String, f64>| {
+                let freq = |table: &HashMap<CompactString, f64>| {
                     [&a.first, &a.last]
                         .iter()
-                        .filter_map(|n| table.get(n.as_str()))
+                        .filter_map(|n| table.get(*n))
                         .fold(1e-4f64, |m, &f| m.max(f))
                         .min(0.2)
                 };
@@ -193,12 +194,13 @@ const U_PSEUDO_PAIRS: f64 = 2000.0;
 fn exact_agreement(records: &[MatchRecord]) -> [f64; 2] {
     let n = records.len() as f64;
     let all_pairs = n * (n - 1.0) / 2.0;
-    let rate = |field: fn(&MatchRecord) -> &[String]| -> f64 {
+    // `field(r, i)`: the record's i-th value of the field.
+    let rate = |field: fn(&MatchRecord, usize) -> Option<&str>| -> f64 {
         let mut holders: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
         for r in records {
-            for v in field(r) {
+            for v in (0..).map_while(|i| field(r, i)) {
                 *holders
-                    .entry(v.as_str())
+                    .entry(v)
                     .or_default()
                     .entry(r.first.as_str())
                     .or_default() += 1;
@@ -217,7 +219,10 @@ fn exact_agreement(records: &[MatchRecord]) -> [f64; 2] {
             .sum();
         (shared / all_pairs).max(0.01 / holders.len() as f64)
     };
-    [rate(|r| &r.phones), rate(|r| &r.emails)]
+    [
+        rate(|r, i| r.phones.get(i).map(|p| p.as_str())),
+        rate(|r, i| r.prepared_emails.get(i).map(|e| e.address.as_str())),
+    ]
 }
 
 /// u probabilities from up to `samples` pseudo-random pairs of records (a fixed sequence),
@@ -687,7 +692,7 @@ mod tests {
                 last: if i < 30 {
                     "smith".into()
                 } else {
-                    format!("rare{i}")
+                    format!("rare{i}").into()
                 },
                 ..MatchRecord::default()
             })
