@@ -6,11 +6,10 @@
 //! creation is the earliest, update the latest. The second distinct email and phone are
 //! kept as `email2`/`phone2`. `provenance` says which lead each field came from.
 
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::lead::{Kind, Lead, Status, System};
+use crate::lead::{Custom, Kind, Lead, Status, System};
 
 /// A golden record.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -63,7 +62,7 @@ pub struct Contact {
     pub listing_ref: Option<String>,
     /// Every member's extra fields (the most recent lead's value per key); not written to
     /// the contact tables, kept for the targets' payloads.
-    pub custom: BTreeMap<String, String>,
+    pub custom: Custom,
     /// Field → the member it came from (see [`Contact::provenance`]).
     pub provenance: Provenance,
 }
