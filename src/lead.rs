@@ -277,7 +277,8 @@ pub struct SourceRef {
     pub source_id: Option<String>,
 }
 
-/// Contact data exactly as the source wrote it; the normalize stage reads this.
+/// Contact data exactly as the source wrote it; the normalize stage reads this, and keeps
+/// only the emails and phones (for the `*_raw` columns): it empties the names and times.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RawContact {
     /// Given name as written.
