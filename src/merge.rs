@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use compact_str::CompactString;
 use polars::prelude::*;
 
 use crate::dedupe;
@@ -256,14 +257,18 @@ fn person_ids(
     );
     let opt = |r: &csv::StringRecord, i: usize| {
         let v = &r[i];
-        (!v.is_empty()).then(|| v.to_string())
+        (!v.is_empty()).then(|| CompactString::from(v))
     };
     let mut contacts: Vec<Contact> = rows
         .iter()
         .map(|r| Contact {
             contact_id: r[id].to_string(),
             agent_id: opt(r, agent),
-            lead_keys: smallest.get(&r[id]).cloned().into_iter().collect(),
+            lead_keys: smallest
+                .get(&r[id])
+                .map(|k| k.as_str().into())
+                .into_iter()
+                .collect(),
             first_name: opt(r, first),
             last_name: opt(r, last),
             email: opt(r, email),

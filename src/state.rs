@@ -260,7 +260,7 @@ pub fn stabilize(
             id.clone(),
             KnownContact {
                 born: births[j],
-                lead_keys: c.lead_keys.clone(),
+                lead_keys: c.lead_keys.iter().map(|k| k.to_string()).collect(),
             },
         );
         c.contact_id = id;
@@ -284,7 +284,7 @@ mod tests {
     fn contact(id: &str, keys: &[&str]) -> Contact {
         Contact {
             contact_id: id.into(),
-            lead_keys: keys.iter().map(|k| k.to_string()).collect(),
+            lead_keys: keys.iter().map(|&k| k.into()).collect(),
             ..Contact::default()
         }
     }

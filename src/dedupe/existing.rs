@@ -7,6 +7,7 @@
 //! Each record goes to at most one contact, strongest pair first (ties in contact, then
 //! record order), so the result is deterministic.
 
+use compact_str::CompactString;
 use rayon::prelude::*;
 
 use crate::dedupe::cluster::conflict;
@@ -26,7 +27,7 @@ impl MatchRecord {
             phones: [&c.phone, &c.phone2]
                 .into_iter()
                 .flatten()
-                .map(String::as_str)
+                .map(CompactString::as_str)
                 .collect(),
             ..MatchRecord::default()
         }
@@ -34,7 +35,7 @@ impl MatchRecord {
             [&c.email, &c.email2]
                 .into_iter()
                 .flatten()
-                .map(String::as_str),
+                .map(CompactString::as_str),
             c.postcode.as_deref().unwrap_or(""),
             c.city.as_deref().unwrap_or(""),
         )

@@ -567,7 +567,7 @@ pub fn link_persons_with(
     for l in links.iter_mut() {
         l.linked = person_of[l.a as usize] == person_of[l.b as usize];
     }
-    let mut key: Vec<Option<String>> = vec![None; contacts.len()];
+    let mut key: Vec<Option<CompactString>> = vec![None; contacts.len()];
     for (i, c) in contacts.iter().enumerate() {
         let k = smallest_key(c);
         let slot = &mut key[person_of[i] as usize];

@@ -6,8 +6,9 @@
 //! creation is the earliest, update the latest. The second distinct email and phone are
 //! kept as `email2`/`phone2`. `provenance` says which lead each field came from.
 
-
 use chrono::{DateTime, Utc};
+
+use compact_str::CompactString;
 
 use crate::lead::{Custom, Kind, Lead, Status, System};
 
@@ -17,49 +18,49 @@ pub struct Contact {
     /// Deterministic id: `c-` and a hash of the smallest member lead key.
     pub contact_id: String,
     /// Agent of the contact (the agent of its leads in agent scope).
-    pub agent_id: Option<String>,
+    pub agent_id: Option<CompactString>,
     /// The same person across agents.
     pub person_id: String,
     /// Member lead keys, sorted.
-    pub lead_keys: Vec<String>,
+    pub lead_keys: Vec<CompactString>,
     /// Given name.
-    pub first_name: Option<String>,
+    pub first_name: Option<CompactString>,
     /// Family name.
-    pub last_name: Option<String>,
+    pub last_name: Option<CompactString>,
     /// Full name.
-    pub full_name: Option<String>,
+    pub full_name: Option<CompactString>,
     /// Primary email.
-    pub email: Option<String>,
+    pub email: Option<CompactString>,
     /// Second email.
-    pub email2: Option<String>,
+    pub email2: Option<CompactString>,
     /// Primary phone (E.164).
-    pub phone: Option<String>,
+    pub phone: Option<CompactString>,
     /// Second phone.
-    pub phone2: Option<String>,
+    pub phone2: Option<CompactString>,
     /// What the contact wants.
     pub kind: Kind,
     /// Where the contact stands.
     pub status: Status,
     /// Marketing source.
-    pub marketing_source: Option<String>,
+    pub marketing_source: Option<CompactString>,
     /// Address.
-    pub address: Option<String>,
+    pub address: Option<CompactString>,
     /// City.
-    pub city: Option<String>,
+    pub city: Option<CompactString>,
     /// Region.
-    pub region: Option<String>,
+    pub region: Option<CompactString>,
     /// Postcode.
-    pub postcode: Option<String>,
+    pub postcode: Option<CompactString>,
     /// Country.
-    pub country: Option<String>,
+    pub country: Option<CompactString>,
     /// Earliest creation.
     pub created_at: Option<DateTime<Utc>>,
     /// Latest update.
     pub updated_at: Option<DateTime<Utc>>,
     /// The most recent lead's message.
-    pub message: Option<String>,
+    pub message: Option<CompactString>,
     /// The listing the most recent lead that names one asked about.
-    pub listing_ref: Option<String>,
+    pub listing_ref: Option<CompactString>,
     /// Every member's extra fields (the most recent lead's value per key); not written to
     /// the contact tables, kept for the targets' payloads.
     pub custom: Custom,
@@ -89,7 +90,9 @@ impl Contact {
     pub fn provenance(&self, field: &str) -> Option<&str> {
         let p = &self.provenance.0;
         let i = p.binary_search_by(|(f, _)| (*f).cmp(field)).ok()?;
-        self.lead_keys.get(p[i].1 as usize).map(String::as_str)
+        self.lead_keys
+            .get(p[i].1 as usize)
+            .map(CompactString::as_str)
     }
 
     /// The provenance as a JSON object, field → lead key, in field-name order.
@@ -101,7 +104,10 @@ impl Contact {
                 let c = self.0;
                 let mut m = s.serialize_map(Some(c.provenance.0.len()))?;
                 for (field, member) in &c.provenance.0 {
-                    let key = c.lead_keys.get(*member as usize).map_or("", String::as_str);
+                    let key = c
+                        .lead_keys
+                        .get(*member as usize)
+                        .map_or("", CompactString::as_str);
                     m.serialize_entry(field, key)?;
                 }
                 m.end()
@@ -173,7 +179,7 @@ pub fn golden_with(
         person_id,
         ..Contact::default()
     };
-    let mut keys: Vec<String> = members.iter().map(|l| l.lead_key.clone()).collect();
+    let mut keys: Vec<CompactString> = members.iter().map(|l| l.lead_key.as_str().into()).collect();
     keys.sort();
     let mut prov = Provenance::default();
     // Members' keys are distinct (folded leads): a key's place in the sorted list.
@@ -188,14 +194,14 @@ pub fn golden_with(
     });
     if let Some((full, key)) = names.first() {
         let lead = members.iter().find(|l| l.lead_key == *key).expect("member");
-        c.full_name = Some(full.to_string());
-        c.first_name = lead.first_name.clone();
-        c.last_name = lead.last_name.clone();
+        c.full_name = Some(CompactString::from(*full));
+        c.first_name = text(&lead.first_name);
+        c.last_name = text(&lead.last_name);
         prov.insert("name", member(key));
     } else if let Some(lead) = ordered.iter().find(|l| l.full_name.is_some()) {
-        c.full_name = lead.full_name.clone();
-        c.first_name = lead.first_name.clone();
-        c.last_name = lead.last_name.clone();
+        c.full_name = text(&lead.full_name);
+        c.first_name = text(&lead.first_name);
+        c.last_name = text(&lead.last_name);
         prov.insert("name", member(&lead.lead_key));
     }
     let emails = by_frequency(&ordered, |l| {
@@ -220,7 +226,7 @@ pub fn golden_with(
         (&mut c.phone2, "phone2", &phones, 1),
     ] {
         if let Some((v, k)) = ranked.get(rank) {
-            *slot = Some(v.to_string());
+            *slot = Some(CompactString::from(*v));
             prov.insert(field, member(k));
         }
     }
@@ -233,18 +239,18 @@ pub fn golden_with(
         prov.insert("status", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.agent_id.is_some()) {
-        c.agent_id = l.agent_id.clone();
+        c.agent_id = text(&l.agent_id);
     }
     if let Some(l) = ordered.iter().find(|l| l.marketing_source.is_some()) {
-        c.marketing_source = l.marketing_source.clone();
+        c.marketing_source = text(&l.marketing_source);
         prov.insert("marketing_source", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.message.is_some()) {
-        c.message = l.message.clone();
+        c.message = text(&l.message);
         prov.insert("message", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.listing_ref.is_some()) {
-        c.listing_ref = l.listing_ref.clone();
+        c.listing_ref = text(&l.listing_ref);
         prov.insert("listing_ref", member(&l.lead_key));
     }
     for l in ordered.iter().rev().filter(|_| keep_custom) {
@@ -259,11 +265,11 @@ pub fn golden_with(
         .iter()
         .find(|l| l.address.is_some() || l.city.is_some() || l.postcode.is_some())
     {
-        c.address = l.address.clone();
-        c.city = l.city.clone();
-        c.region = l.region.clone();
-        c.postcode = l.postcode.clone();
-        c.country = l.country.clone();
+        c.address = text(&l.address);
+        c.city = text(&l.city);
+        c.region = text(&l.region);
+        c.postcode = text(&l.postcode);
+        c.country = text(&l.country);
         prov.insert("address", member(&l.lead_key));
     }
     c.created_at = members.iter().filter_map(|l| l.created_at).min();
@@ -274,6 +280,11 @@ pub fn golden_with(
     c.provenance = prov;
     c.lead_keys = keys;
     c
+}
+
+/// A lead's text field as a golden record holds it.
+fn text(v: &Option<String>) -> Option<CompactString> {
+    v.as_deref().map(CompactString::from)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -30,7 +31,7 @@ pub enum Values<'a> {
     /// Lists of text.
     List(Vec<Vec<String>>),
     /// Lists of text borrowed from the data.
-    BorrowedList(Vec<&'a [String]>),
+    BorrowedList(Vec<&'a [CompactString]>),
 }
 
 /// Named columns of equal length.
@@ -85,7 +86,7 @@ impl<'a> Table<'a> {
                     Values::BorrowedList(x) => {
                         let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
                         for items in x {
-                            b.append_values_iter(items.iter().map(String::as_str));
+                            b.append_values_iter(items.iter().map(CompactString::as_str));
                         }
                         b.finish().into_series().into_column()
                     }
@@ -193,7 +194,7 @@ impl<'a> Table<'a> {
                         buf
                     }
                     Values::BorrowedList(x) => {
-                        join_into(buf, x[i].iter().map(String::as_str));
+                        join_into(buf, x[i].iter().map(CompactString::as_str));
                         buf
                     }
                 };
@@ -212,7 +213,7 @@ mod tests {
     fn table<'a>(
         keys: &[&'a str],
         names: &'a [Option<String>],
-        lists: &'a [Vec<String>],
+        lists: &'a [Vec<CompactString>],
     ) -> Table<'a> {
         let mut t = Table::new(keys.len());
         t.add("key", Values::Borrowed(keys.to_vec()))
@@ -238,9 +239,9 @@ mod tests {
             Some("Bo \"B\"".to_string()),
         ];
         let lists = [
-            vec!["a".to_string(), "b".to_string()],
+            vec![CompactString::from("a"), CompactString::from("b")],
             vec![],
-            vec!["c".to_string()],
+            vec![CompactString::from("c")],
         ];
         let whole = dir.path().join("whole.csv");
         table(&["k1", "k2", "k3"], &names, &lists)
@@ -295,7 +296,11 @@ mod tests {
     fn both_files_at_once_are_the_files_written_apart() {
         let dir = tempfile::tempdir().unwrap();
         let names = [Some("Ann".to_string()), None, Some("Bo, B".to_string())];
-        let lists = [vec!["a".to_string()], vec![], vec!["b".to_string()]];
+        let lists = [
+            vec![CompactString::from("a")],
+            vec![],
+            vec![CompactString::from("b")],
+        ];
         let chunks = || {
             [
                 table(&["k1", "k2"], &names[..2], &lists[..2]),

@@ -83,7 +83,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         }
         None => d.text("Public_Reference", Some("None")),
     }
-    let name = c.full_name.clone().or_else(|| {
+    let name = c.full_name.as_deref().map(String::from).or_else(|| {
         let parts: Vec<&str> = [c.first_name.as_deref(), c.last_name.as_deref()]
             .into_iter()
             .flatten()

@@ -79,7 +79,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     d.text("lead_first_name", c.first_name.as_deref());
     d.text("lead_last_name", c.last_name.as_deref());
     d.text("lead_email", c.email.as_deref());
-    let phone = |p: &Option<String>| {
+    let phone = |p: &Option<compact_str::CompactString>| {
         p.as_deref()
             .and_then(|p| phone_for(p, ctx.region, PhoneStyle::National))
     };
@@ -107,7 +107,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         ("Source", &c.marketing_source),
     ] {
         if let Some(v) = value {
-            lines.push((label, v.clone()));
+            lines.push((label, v.to_string()));
         }
     }
     let mut text = Vec::with_capacity(lines.len());

@@ -127,7 +127,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     d.text_if("last_name", c.last_name.as_deref());
     d.text_if("email", c.email.as_deref());
     d.text_if("second_email", c.email2.as_deref());
-    let phone = |p: &Option<String>| {
+    let phone = |p: &Option<compact_str::CompactString>| {
         p.as_deref()
             .and_then(|p| phone_for(p, ctx.region, PhoneStyle::National))
     };
