@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// The lead systems leadrecon reads. A closed set: adding one means adding a vendor module.
@@ -311,7 +312,7 @@ impl RawContact {
 
 /// A validated, normalized email address (trimmed, lower-case).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Email(pub(crate) String);
+pub struct Email(pub(crate) CompactString);
 
 impl Email {
     /// The address.
@@ -322,7 +323,7 @@ impl Email {
 
 /// A valid phone number in E.164 form (`+14155550123`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Phone(pub(crate) String);
+pub struct Phone(pub(crate) CompactString);
 
 impl Phone {
     /// The number in E.164.
@@ -451,21 +452,21 @@ impl<'de> Deserialize<'de> for Custom {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Lead {
     /// `system:source_id`, or `system:file:line` when the record has no id.
-    pub lead_key: String,
+    pub lead_key: CompactString,
     /// The system the record was read from.
     pub system: Option<System>,
     /// Provenance.
     pub source: SourceRef,
     /// Roster agent id; an agent the roster does not know keeps `system:alias`.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<CompactString>,
     /// Contact data as written.
     pub raw: RawContact,
     /// Given name, repaired.
-    pub first_name: Option<String>,
+    pub first_name: Option<CompactString>,
     /// Family name, repaired.
-    pub last_name: Option<String>,
+    pub last_name: Option<CompactString>,
     /// Full name, repaired.
-    pub full_name: Option<String>,
+    pub full_name: Option<CompactString>,
     /// Primary email.
     pub email: Option<Email>,
     /// Second email.
@@ -479,27 +480,27 @@ pub struct Lead {
     /// What the lead wants.
     pub kind: Kind,
     /// The vendor's own lead type or role.
-    pub kind_raw: Option<String>,
+    pub kind_raw: Option<CompactString>,
     /// Where the lead stands.
     pub status: Status,
     /// The vendor's own status.
-    pub status_raw: Option<String>,
+    pub status_raw: Option<CompactString>,
     /// Marketing source (portal, website, campaign).
-    pub marketing_source: Option<String>,
+    pub marketing_source: Option<CompactString>,
     /// The listing the lead asked about (MLS id, portal reference, advert URL).
-    pub listing_ref: Option<String>,
+    pub listing_ref: Option<CompactString>,
     /// The lead's own address (street or free-text location).
-    pub address: Option<String>,
+    pub address: Option<CompactString>,
     /// City.
-    pub city: Option<String>,
+    pub city: Option<CompactString>,
     /// State, county or district.
-    pub region: Option<String>,
+    pub region: Option<CompactString>,
     /// Postal code.
-    pub postcode: Option<String>,
+    pub postcode: Option<CompactString>,
     /// ISO 3166 alpha-2 country of the address.
-    pub country: Option<String>,
+    pub country: Option<CompactString>,
     /// The lead's message or notes.
-    pub message: Option<String>,
+    pub message: Option<CompactString>,
     /// Tags, in source order, without duplicates.
     pub tags: Vec<String>,
     /// Everything else the vendor said, by the vendor's field name (secrets removed).
@@ -511,7 +512,7 @@ pub struct Lead {
     /// Data-quality flags.
     pub quality: Quality,
     /// The contact this lead belongs to (set by dedupe).
-    pub contact_id: Option<String>,
+    pub contact_id: Option<CompactString>,
     /// The strongest match probability that put the lead in its contact (none: alone).
     pub match_score: Option<f64>,
 }
@@ -524,7 +525,7 @@ impl Lead {
             None => format!("{}:{}:{}", system.as_str(), source.file, source.line),
         };
         Lead {
-            lead_key,
+            lead_key: lead_key.into(),
             system: Some(system),
             source,
             ..Lead::default()

@@ -268,7 +268,7 @@ pub fn stabilize(
     for lead in leads.iter_mut() {
         if let Some(id) = lead.contact_id.as_mut() {
             if let Some(new) = rename.get(id.as_str()) {
-                *id = new.clone();
+                *id = new.as_str().into();
             }
         }
     }

@@ -459,7 +459,7 @@ pub fn link(
     for (m, id) in groups.iter().zip(&ids) {
         for &i in m.iter() {
             let lead = &mut leads[i as usize];
-            lead.contact_id = Some(id.clone());
+            lead.contact_id = Some(id.as_str().into());
             lead.match_score = best[i as usize];
         }
     }

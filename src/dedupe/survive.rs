@@ -195,13 +195,13 @@ pub fn golden_with(
     if let Some((full, key)) = names.first() {
         let lead = members.iter().find(|l| l.lead_key == *key).expect("member");
         c.full_name = Some(CompactString::from(*full));
-        c.first_name = text(&lead.first_name);
-        c.last_name = text(&lead.last_name);
+        c.first_name = lead.first_name.clone();
+        c.last_name = lead.last_name.clone();
         prov.insert("name", member(key));
     } else if let Some(lead) = ordered.iter().find(|l| l.full_name.is_some()) {
-        c.full_name = text(&lead.full_name);
-        c.first_name = text(&lead.first_name);
-        c.last_name = text(&lead.last_name);
+        c.full_name = lead.full_name.clone();
+        c.first_name = lead.first_name.clone();
+        c.last_name = lead.last_name.clone();
         prov.insert("name", member(&lead.lead_key));
     }
     let emails = by_frequency(&ordered, |l| {
@@ -239,18 +239,18 @@ pub fn golden_with(
         prov.insert("status", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.agent_id.is_some()) {
-        c.agent_id = text(&l.agent_id);
+        c.agent_id = l.agent_id.clone();
     }
     if let Some(l) = ordered.iter().find(|l| l.marketing_source.is_some()) {
-        c.marketing_source = text(&l.marketing_source);
+        c.marketing_source = l.marketing_source.clone();
         prov.insert("marketing_source", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.message.is_some()) {
-        c.message = text(&l.message);
+        c.message = l.message.clone();
         prov.insert("message", member(&l.lead_key));
     }
     if let Some(l) = ordered.iter().find(|l| l.listing_ref.is_some()) {
-        c.listing_ref = text(&l.listing_ref);
+        c.listing_ref = l.listing_ref.clone();
         prov.insert("listing_ref", member(&l.lead_key));
     }
     for l in ordered.iter().rev().filter(|_| keep_custom) {
@@ -265,11 +265,11 @@ pub fn golden_with(
         .iter()
         .find(|l| l.address.is_some() || l.city.is_some() || l.postcode.is_some())
     {
-        c.address = text(&l.address);
-        c.city = text(&l.city);
-        c.region = text(&l.region);
-        c.postcode = text(&l.postcode);
-        c.country = text(&l.country);
+        c.address = l.address.clone();
+        c.city = l.city.clone();
+        c.region = l.region.clone();
+        c.postcode = l.postcode.clone();
+        c.country = l.country.clone();
         prov.insert("address", member(&l.lead_key));
     }
     c.created_at = members.iter().filter_map(|l| l.created_at).min();
@@ -280,11 +280,6 @@ pub fn golden_with(
     c.provenance = prov;
     c.lead_keys = keys;
     c
-}
-
-/// A lead's text field as a golden record holds it.
-fn text(v: &Option<String>) -> Option<CompactString> {
-    v.as_deref().map(CompactString::from)
 }
 
 #[cfg(test)]

@@ -212,10 +212,16 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
         "probability",
         Values::Float(review.iter().map(|p| Some(p.probability)).collect()),
     )
-    .add("lead_key_a", side(&|l| Some(l.lead_key.clone()), a))
-    .add("lead_key_b", side(&|l| Some(l.lead_key.clone()), b))
-    .add("name_a", side(&|l| l.full_name.clone(), a))
-    .add("name_b", side(&|l| l.full_name.clone(), b))
+    .add("lead_key_a", side(&|l| Some(l.lead_key.to_string()), a))
+    .add("lead_key_b", side(&|l| Some(l.lead_key.to_string()), b))
+    .add(
+        "name_a",
+        side(&|l| l.full_name.as_deref().map(String::from), a),
+    )
+    .add(
+        "name_b",
+        side(&|l| l.full_name.as_deref().map(String::from), b),
+    )
     .add(
         "email_a",
         side(&|l| l.email.as_ref().map(|e| e.as_str().to_string()), a),
@@ -232,8 +238,14 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
         "phone_b",
         side(&|l| l.phone.as_ref().map(|p| p.as_str().to_string()), b),
     )
-    .add("agent_a", side(&|l| l.agent_id.clone(), a))
-    .add("agent_b", side(&|l| l.agent_id.clone(), b))
+    .add(
+        "agent_a",
+        side(&|l| l.agent_id.as_deref().map(String::from), a),
+    )
+    .add(
+        "agent_b",
+        side(&|l| l.agent_id.as_deref().map(String::from), b),
+    )
     .add(
         "levels",
         Values::Text(

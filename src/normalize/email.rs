@@ -37,7 +37,7 @@ pub fn normalize(raw: &str) -> Option<Email> {
         && !domain.starts_with('[')
         && tld.len() >= 2
         && tld.chars().all(|c| c.is_alphabetic());
-    plausible.then_some(Email(lower))
+    plausible.then(|| Email(lower.into()))
 }
 
 #[cfg(test)]
@@ -45,7 +45,7 @@ mod tests {
     use super::*;
 
     fn n(raw: &str) -> Option<String> {
-        normalize(raw).map(|e| e.0)
+        normalize(raw).map(|e| e.0.into())
     }
 
     #[test]

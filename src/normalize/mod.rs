@@ -9,6 +9,7 @@ pub mod name;
 pub mod phone;
 pub mod time;
 
+use compact_str::CompactString;
 use phonenumber::country::Id;
 
 use crate::lead::{Email, Lead, Phone, PhoneKind, Quality};
@@ -36,9 +37,9 @@ pub fn lead(lead: &mut Lead, ctx: &NormalizeContext) {
     if names.first.is_none() && names.last.is_none() {
         lead.quality.insert(Quality::NO_NAME);
     }
-    lead.first_name = names.first;
-    lead.last_name = names.last;
-    lead.full_name = names.full;
+    lead.first_name = names.first.map(CompactString::from);
+    lead.last_name = names.last.map(CompactString::from);
+    lead.full_name = names.full.map(CompactString::from);
 
     normalize_emails(lead);
     normalize_phones(lead, ctx.region);
@@ -124,7 +125,7 @@ fn normalize_emails(lead: &mut Lead) {
     let mut it = valid.into_iter();
     lead.email = it.next();
     lead.email2 = it.next();
-    let rest: Vec<String> = it.map(|e| e.0).collect();
+    let rest: Vec<String> = it.map(|e| e.0.into()).collect();
     if !rest.is_empty() {
         lead.quality.insert(Quality::EXTRA_CONTACTS);
         lead.set_custom("other_emails", rest.join("; "));
@@ -167,7 +168,7 @@ fn normalize_phones(lead: &mut Lead, region: Id) {
         lead.phone_kind = kind;
     }
     lead.phone2 = it.next().map(|(p, _)| p);
-    let rest: Vec<String> = it.map(|(p, _)| p.0).collect();
+    let rest: Vec<String> = it.map(|(p, _)| p.0.into()).collect();
     if !rest.is_empty() {
         lead.quality.insert(Quality::EXTRA_CONTACTS);
         lead.set_custom("other_phones", rest.join("; "));

@@ -4,6 +4,7 @@
 //! valid number and the text is a long run of digits, it is read again as international
 //! (`447911123456` → `+447911123456`): Epixel and spreadsheets drop the `+`.
 
+use compact_str::ToCompactString;
 use phonenumber::country::Id;
 use phonenumber::metadata::Descriptor;
 use phonenumber::{Mode, PhoneNumber, Type};
@@ -220,7 +221,7 @@ fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> Normal
         _ => PhoneKind::Other,
     };
     NormalizedPhone {
-        phone: Phone(number.format().mode(Mode::E164).to_string()),
+        phone: Phone(number.format().mode(Mode::E164).to_compact_string()),
         kind,
         country_inferred,
     }
@@ -291,7 +292,7 @@ mod tests {
     }
 
     fn e164(raw: &str, region: &str) -> Option<String> {
-        normalize(raw, parse_region(region).unwrap()).map(|p| p.phone.0)
+        normalize(raw, parse_region(region).unwrap()).map(|p| p.phone.0.into())
     }
 
     #[test]

@@ -696,7 +696,7 @@ fn plan_targets(
                 survive::golden(
                     &[l],
                     &pipeline.matching.system_priority,
-                    l.lead_key.clone(),
+                    l.lead_key.to_string(),
                     String::new(),
                 )
             })

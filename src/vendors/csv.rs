@@ -8,6 +8,7 @@ use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
 use crate::reject::Reject;
 use crate::vendors::fields::Fields;
 use crate::vendors::SourceContext;
+use compact_str::CompactString;
 
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Any CSV (or JSON) with a [sources.columns] mapping; id from the mapped source_id column, else file:line";
@@ -87,7 +88,7 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     if kind.is_some() && lead.kind == Kind::Unknown {
         lead.quality.insert(Quality::UNKNOWN_KIND);
     }
-    lead.kind_raw = kind;
+    lead.kind_raw = kind.map(CompactString::from);
     let status = col("status")?;
     lead.status = status
         .as_deref()
@@ -96,14 +97,14 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     if status.is_some() && lead.status == Status::Unknown {
         lead.quality.insert(Quality::UNKNOWN_STATUS);
     }
-    lead.status_raw = status;
-    lead.marketing_source = col("marketing_source")?;
-    lead.listing_ref = col("listing_ref")?;
-    lead.address = col("address")?;
-    lead.city = col("city")?;
-    lead.region = col("region")?;
-    lead.postcode = col("postcode")?;
-    lead.message = col("message")?;
+    lead.status_raw = status.map(CompactString::from);
+    lead.marketing_source = col("marketing_source")?.map(CompactString::from);
+    lead.listing_ref = col("listing_ref")?.map(CompactString::from);
+    lead.address = col("address")?.map(CompactString::from);
+    lead.city = col("city")?.map(CompactString::from);
+    lead.region = col("region")?.map(CompactString::from);
+    lead.postcode = col("postcode")?.map(CompactString::from);
+    lead.message = col("message")?.map(CompactString::from);
     if let Some(tags) = col("tags")? {
         for tag in tags.split(['|', ';', ',']) {
             lead.add_tag(tag);
@@ -113,10 +114,10 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let agent = col("agent")?;
     lead.country = country
         .and_then(non_blank)
-        .map(|c| c.to_uppercase())
+        .map(|c| CompactString::from(c.to_uppercase()))
         .or_else(|| {
             (lead.address.is_some() || lead.city.is_some() || lead.postcode.is_some())
-                .then(|| ctx.country.to_string())
+                .then(|| ctx.country.into())
         });
     ctx.assign_agent(&mut lead, agent.as_deref());
     f.keep_rest(&mut lead);

@@ -73,7 +73,7 @@ impl SourceContext<'_> {
                 lead.quality.insert(Quality::NO_AGENT);
             }
             Some(a) => {
-                lead.agent_id = Some(match self.roster.resolve(self.system, a) {
+                let id = match self.roster.resolve(self.system, a) {
                     AgentMatch::Known(id) => id,
                     // Without a roster the source's own `agent` setting is the agent id.
                     AgentMatch::Unchecked(_) if alias.is_none() => a.to_string(),
@@ -82,7 +82,8 @@ impl SourceContext<'_> {
                         lead.quality.insert(Quality::UNKNOWN_AGENT);
                         id
                     }
-                });
+                };
+                lead.agent_id = Some(id.into());
             }
         }
     }

@@ -26,6 +26,7 @@
 
 pub mod write;
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::extract::Record;
@@ -89,18 +90,18 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     lead.raw.phones = vec![f.string("phone")?];
     lead.raw.created_at = f.text_any(&CREATED)?.unwrap_or_default();
     lead.raw.updated_at = f.text_any(&UPDATED)?.unwrap_or_default();
-    lead.marketing_source = f.text("source")?;
-    lead.address = f.text("location")?;
-    lead.message = f.text("message")?;
+    lead.marketing_source = f.text("source")?.map(CompactString::from);
+    lead.address = f.text("location")?.map(CompactString::from);
+    lead.message = f.text("message")?.map(CompactString::from);
     if lead.address.is_some() {
-        lead.country = Some(ctx.country.to_string());
+        lead.country = Some(ctx.country.into());
     }
     let status = f.text("status")?;
     lead.status = status.as_deref().map_or(Status::Unknown, status_of);
     if status.is_some() && lead.status == Status::Unknown {
         lead.quality.insert(Quality::UNKNOWN_STATUS);
     }
-    lead.status_raw = status;
+    lead.status_raw = status.map(CompactString::from);
     let assignee = if f.is_object("assignee") {
         let mut user = f.object("assignee")?.unwrap_or_default();
         ["username", "user_name", "name", "id"]

@@ -24,6 +24,7 @@
 
 pub mod write;
 
+use compact_str::CompactString;
 use serde_json::{Map, Value};
 
 use crate::extract::Record;
@@ -124,7 +125,7 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     if lead_type.is_some() && lead.kind == Kind::Unknown {
         lead.quality.insert(Quality::UNKNOWN_KIND);
     }
-    lead.kind_raw = lead_type;
+    lead.kind_raw = lead_type.map(CompactString::from);
     lead.raw.first_name = f.string("first_name")?;
     lead.raw.last_name = f.string("last_name")?;
     lead.raw.full_name = f.string("full_name")?;
@@ -132,10 +133,13 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     lead.raw.phones = vec![f.string("phone")?];
     lead.raw.created_at = f.string("created_at")?;
     lead.raw.updated_at = f.string("updated_at")?;
-    lead.message = f.text("message")?;
-    lead.address = f.text("address")?;
-    lead.postcode = f.text("postcode")?.map(|p| p.trim().to_uppercase());
-    lead.marketing_source = f.text("source")?;
+    lead.message = f.text("message")?.map(CompactString::from);
+    lead.address = f.text("address")?.map(CompactString::from);
+    lead.postcode = f
+        .text("postcode")?
+        .map(|p| p.trim().to_uppercase())
+        .map(CompactString::from);
+    lead.marketing_source = f.text("source")?.map(CompactString::from);
     let status = f.text("status")?;
     lead.status = status.as_deref().map_or(Status::Unknown, |s| {
         Status::from_common(s).unwrap_or(Status::Unknown)
@@ -143,18 +147,21 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     if status.is_some() && lead.status == Status::Unknown {
         lead.quality.insert(Quality::UNKNOWN_STATUS);
     }
-    lead.status_raw = status;
+    lead.status_raw = status.map(CompactString::from);
 
     let advert_address = f.text("advert_address")?;
     let advert_postcode = f.text("advert_postcode")?;
     let advert_url = f.text("advert_url")?;
-    lead.listing_ref = advert_url.clone().or_else(|| {
-        let parts: Vec<&str> = [advert_address.as_deref(), advert_postcode.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        non_blank(parts.join(", "))
-    });
+    lead.listing_ref = advert_url
+        .clone()
+        .or_else(|| {
+            let parts: Vec<&str> = [advert_address.as_deref(), advert_postcode.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            non_blank(parts.join(", "))
+        })
+        .map(CompactString::from);
     for (k, v) in [
         ("advert_address", advert_address),
         ("advert_postcode", advert_postcode),
@@ -180,7 +187,7 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let office = f.text("office_id")?;
     ctx.assign_agent(&mut lead, office.as_deref());
     if lead.address.is_some() || lead.postcode.is_some() {
-        lead.country = Some(ctx.country.to_string());
+        lead.country = Some(ctx.country.into());
     }
     f.keep_rest(&mut lead);
     Ok(lead)

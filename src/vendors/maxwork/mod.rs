@@ -20,6 +20,7 @@ use crate::lead::{Kind, Lead, Quality, Status, System};
 use crate::reject::Reject;
 use crate::vendors::fields::Fields;
 use crate::vendors::SourceContext;
+use compact_str::CompactString;
 
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Maxwork /listingexport/leads bodies; id External_LeadId (else file:line); agent Internal_UserId; one Sender_Name";
@@ -61,18 +62,19 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let mut lead = Lead::new(System::Maxwork, ctx.source_ref(record, id));
     lead.listing_ref = f
         .text("Public_Reference")?
-        .filter(|r| !r.trim().eq_ignore_ascii_case("none"));
+        .filter(|r| !r.trim().eq_ignore_ascii_case("none"))
+        .map(CompactString::from);
     lead.raw.full_name = f.string("Sender_Name")?;
     lead.raw.emails = vec![f.string("Sender_Email")?];
     lead.raw.phones = vec![f.string("Sender_Phone")?];
-    lead.message = f.text("Message")?;
+    lead.message = f.text("Message")?.map(CompactString::from);
     lead.raw.created_at = f.string("Created_At")?;
     let status = f.text("Lead_Status")?;
     lead.status = status.as_deref().map_or(Status::Unknown, status_of);
     if status.is_some() && lead.status == Status::Unknown {
         lead.quality.insert(Quality::UNKNOWN_STATUS);
     }
-    lead.status_raw = status;
+    lead.status_raw = status.map(CompactString::from);
 
     let lead_type = f.text("LeadType_Id")?;
     let business = f.text("Business_TypeId")?;
@@ -80,7 +82,7 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     if lead_type.is_some() && lead.kind == Kind::Unknown {
         lead.quality.insert(Quality::UNKNOWN_KIND);
     }
-    lead.kind_raw = lead_type;
+    lead.kind_raw = lead_type.map(CompactString::from);
     if let Some(b) = business {
         lead.set_custom("Business_TypeId", b);
     }

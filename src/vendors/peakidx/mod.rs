@@ -23,6 +23,7 @@
 
 pub mod write;
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use crate::extract::Record;
@@ -60,14 +61,14 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let mut f = Fields::take(record, ctx.place(record));
     let id = f.text("lead_id")?;
     let mut lead = Lead::new(System::Peakidx, ctx.source_ref(record, id));
-    lead.listing_ref = f.text("lead_listing_id")?;
+    lead.listing_ref = f.text("lead_listing_id")?.map(CompactString::from);
     let lead_type = f.text("lead_type")?;
     lead.raw.first_name = f.string("lead_first_name")?;
     lead.raw.last_name = f.string("lead_last_name")?;
     lead.raw.emails = vec![f.string("lead_email")?];
     lead.raw.phones = vec![f.string("lead_phone")?, f.string("lead_phone2")?];
     lead.raw.created_at = f.string("lead_created_datetime")?;
-    lead.message = f.text("lead_comments")?;
+    lead.message = f.text("lead_comments")?.map(CompactString::from);
     // Documented as `Label: Value` lines; some dumps carry an object instead.
     let custom = if f.is_object("lead_custom_fields") {
         f.object("lead_custom_fields")?
@@ -80,7 +81,7 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     };
 
     lead.kind = kind_of(lead_type.as_deref(), &custom);
-    lead.kind_raw = lead_type;
+    lead.kind_raw = lead_type.map(CompactString::from);
     lead.status = Status::New;
     for (label, value) in &custom {
         let target = match label.to_lowercase().as_str() {
@@ -94,10 +95,10 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
                 continue;
             }
         };
-        *target = non_blank(value);
+        *target = non_blank(value).map(CompactString::from);
     }
     if lead.address.is_some() || lead.city.is_some() || lead.postcode.is_some() {
-        lead.country = Some(ctx.country.to_string());
+        lead.country = Some(ctx.country.into());
     }
     if lead.kind == Kind::Unknown {
         lead.quality.insert(Quality::UNKNOWN_KIND);

@@ -20,6 +20,7 @@
 
 pub mod write;
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
@@ -299,21 +300,23 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
             })
             .collect());
     }
-    lead.marketing_source = v("source");
-    lead.address = v("address").or_else(|| v("street_address"));
-    lead.city = v("city");
-    lead.region = v("state");
-    lead.postcode = v("zip");
-    lead.message = v("notes");
+    lead.marketing_source = v("source").map(CompactString::from);
+    lead.address = v("address")
+        .or_else(|| v("street_address"))
+        .map(CompactString::from);
+    lead.city = v("city").map(CompactString::from);
+    lead.region = v("state").map(CompactString::from);
+    lead.postcode = v("zip").map(CompactString::from);
+    lead.message = v("notes").map(CompactString::from);
     if lead.address.is_some() || lead.city.is_some() || lead.postcode.is_some() {
-        lead.country = Some(ctx.country.to_string());
+        lead.country = Some(ctx.country.into());
     }
     let role = v("role");
     lead.kind = role.as_deref().map_or(Kind::Unknown, kind_of);
     if role.is_some() && lead.kind == Kind::Unknown {
         lead.quality.insert(Quality::UNKNOWN_KIND);
     }
-    lead.kind_raw = role;
+    lead.kind_raw = role.map(CompactString::from);
     let status = v("status");
     lead.status = match status.as_deref() {
         Some(s) => status_of(s),
@@ -326,7 +329,7 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
     if status.is_some() && lead.status == Status::Unknown {
         lead.quality.insert(Quality::UNKNOWN_STATUS);
     }
-    lead.status_raw = status;
+    lead.status_raw = status.map(CompactString::from);
     for tag in &state.tags {
         lead.add_tag(tag);
     }
@@ -368,7 +371,7 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
             .roster
             .by_email_or_name(v("agent_email").as_deref(), v("agent_name").as_deref())
         {
-            Some(id) => lead.agent_id = Some(id),
+            Some(id) => lead.agent_id = Some(id.into()),
             None => {
                 let alias = v("agent_email").or_else(|| v("agent_name"));
                 ctx.assign_agent(&mut lead, alias.as_deref());
