@@ -278,6 +278,45 @@ fn reject_ratio_over_the_limit_exits_3_after_writing() {
     assert_eq!(csv_rows(&tmp.path().join("out/t/rejects.csv")).len(), 2);
 }
 
+/// A Real Geeks lead whose first delivery has a field of the wrong type: that delivery is
+/// rejected (not a panic) and the lead starts at its next delivery.
+#[test]
+fn a_rejected_first_delivery_starts_no_lead() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "rg/deliveries.jsonl",
+        concat!(
+            r#"{"action":"created","id":"A-1","first_name":"Ann","email":{"x":1}}"#,
+            "\n",
+            r#"{"action":"updated","id":"a1","first_name":"Ann","email":"ann@example.com"}"#,
+            "\n",
+            r#"{"action":"created","id":"B-2","first_name":"Bob","phone":{"n":1}}"#,
+            "\n",
+            r#"{"action":"created","id":"C-3","first_name":"Cy","email":"cy@example.com"}"#,
+            "\n",
+        ),
+    );
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"realgeeks\"\npath = \"rg/*\"\ntimezone = \"America/Chicago\"\n",
+    );
+    expect_code(tmp.path(), &["run", "p.toml", "--quiet"], 0);
+    let leads = csv_rows(&tmp.path().join("out/t/leads.csv"));
+    let keys: Vec<&str> = leads.iter().map(|r| r["lead_key"].as_str()).collect();
+    assert_eq!(keys, ["realgeeks:a1", "realgeeks:c3"]);
+    // Ann's lead starts at line 2 (an update: its creation is not in the input).
+    assert_eq!(leads[0]["source_line"], "2");
+    assert!(leads[0]["quality"].contains("partial_history"));
+    let rejects = csv_rows(&tmp.path().join("out/t/rejects.csv"));
+    let lines: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r["line"].as_str(), r["field"].as_str()))
+        .collect();
+    assert_eq!(lines, [("1", "email"), ("3", "phone")]);
+}
+
 #[test]
 fn validate_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

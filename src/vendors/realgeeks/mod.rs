@@ -194,15 +194,8 @@ fn apply<'a>(
         ));
     };
     let id = normalize_id(&raw_id);
-    let at = *index.entry(id.clone()).or_insert_with(|| {
-        states.push(State {
-            id: id.clone(),
-            partial: action == "updated" || action == "activity_added",
-            ..State::default()
-        });
-        states.len() - 1
-    });
-    // Read everything before touching the state, so a bad field leaves it unchanged.
+    // Read everything before touching the state, so a bad field leaves it unchanged (and
+    // a rejected first delivery makes no lead: the lead starts at its first good one).
     let mut patches = Vec::with_capacity(PATCHED.len());
     for key in PATCHED {
         patches.push((key, f.patch(key)?));
@@ -215,6 +208,14 @@ fn apply<'a>(
     };
     let activities = f.list("activities")?.unwrap_or_default();
     f.text("site_login_url")?;
+    let at = *index.entry(id.clone()).or_insert_with(|| {
+        states.push(State {
+            id: id.clone(),
+            partial: action == "updated" || action == "activity_added",
+            ..State::default()
+        });
+        states.len() - 1
+    });
     let mut extra = Map::new();
     let state = &mut states[at];
     state.deliveries.push(Delivery {
