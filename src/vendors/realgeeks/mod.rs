@@ -27,6 +27,8 @@ use foldhash::{HashMap, HashMapExt};
 
 use serde_json::{Map, Value};
 
+use rayon::prelude::*;
+
 use crate::extract::Record;
 use crate::lead::{Kind, Lead, Quality, SourceRef, Status, System};
 use crate::reject::{Reason, Reject, Stage};
@@ -145,9 +147,15 @@ pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>)
             out.rejects.push(rej);
         }
     }
-    for state in states {
-        let deliveries = state.deliveries.len();
-        match finish(state, ctx) {
+    // Each id's deliveries are replayed in order (above); making the leads from them is
+    // independent per id and runs in parallel, order kept.
+    let finished: Vec<(usize, Result<Lead, Vec<Reject>>)> = states
+        .into_par_iter()
+        .map(|state| (state.deliveries.len(), finish(state, ctx)))
+        .collect();
+    out.leads.reserve(finished.len());
+    for (deliveries, made) in finished {
+        match made {
             Ok(lead) => {
                 out.folded += deliveries - 1;
                 out.leads.push(lead);
