@@ -79,7 +79,7 @@ fn parse_uncached(raw: &str, region: Id) -> Option<NormalizedPhone> {
         Some(region)
     };
     if let Some(number) = parse_valid(default, region, text) {
-        return Some(finish(number, false));
+        return Some(finish(settled(number, region), false));
     }
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let international = !text.starts_with('+') && digits.len() >= 10 && digits.len() <= 15;
@@ -90,7 +90,7 @@ fn parse_uncached(raw: &str, region: Id) -> Option<NormalizedPhone> {
             .or_else(|| digits.strip_prefix("011"))
             .unwrap_or(&digits);
         if let Some(number) = parse_valid(None, region, &format!("+{trimmed}")) {
-            return Some(finish(number, true));
+            return Some(finish(settled(number, region), true));
         }
     }
     None
@@ -103,6 +103,19 @@ fn clean(raw: &str) -> &str {
         .or_else(|| t.strip_prefix("TEL:"))
         .unwrap_or(t);
     t.trim()
+}
+
+/// The number as its E.164 form reads back. libphonenumber keeps leading zeros of a
+/// national number where it cannot tell them from a trunk prefix (`0006000000000` read in
+/// India is `+9106000000000`), but reads the `+CC` form without them (`+916000000000`):
+/// such a number is read again from its `+CC` form, and that reading is kept when it is
+/// valid, so normalizing a normalized number gives it back.
+fn settled((number, kind): (PhoneNumber, Type), hint: Id) -> (PhoneNumber, Type) {
+    if number.national().zeros() == 0 {
+        return (number, kind);
+    }
+    let e164 = number.format().mode(Mode::E164).to_string();
+    parse_valid(None, hint, &e164).unwrap_or((number, kind))
 }
 
 /// A parsed number and its type, when valid. Valid means the metadata gives it a type:
@@ -293,6 +306,29 @@ mod tests {
 
     fn e164(raw: &str, region: &str) -> Option<String> {
         normalize(raw, parse_region(region).unwrap()).map(|p| p.phone.0.into())
+    }
+
+    /// Regression (found by `phone_normalize_is_idempotent`): numbers read with leading
+    /// zeros kept in the national number came out in a form that reads back differently.
+    #[test]
+    fn leading_zeros_settle_to_the_form_that_reads_back() {
+        for (raw, region, want) in [
+            ("0006000000000", "IN", "+916000000000"),
+            ("+310150000000", "US", "+31150000000"),
+        ] {
+            assert_eq!(
+                e164(raw, region).as_deref(),
+                Some(want),
+                "{raw} in {region}"
+            );
+            for again_in in ["US", "IN", "NL", "GB", "PT"] {
+                assert_eq!(
+                    e164(want, again_in).as_deref(),
+                    Some(want),
+                    "{want} in {again_in}"
+                );
+            }
+        }
     }
 
     #[test]
