@@ -156,7 +156,7 @@ pub fn read_file(
         source,
     };
     let disk = std::fs::read(path).map_err(io_err)?;
-    let sha256 = hex(&Sha256::digest(&disk));
+    let sha256 = crate::hex::string(&Sha256::digest(&disk));
     let bytes = disk.len() as u64;
     let gz = disk.starts_with(&[0x1f, 0x8b]);
     let content = if gz {
@@ -184,14 +184,6 @@ pub fn read_file(
         text,
         format,
         warnings,
-    })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
     })
 }
 

@@ -52,6 +52,7 @@ pub mod dedupe;
 pub mod explain;
 pub mod extract;
 pub mod fold;
+pub mod hex;
 pub mod lead;
 pub mod load;
 pub mod memo;

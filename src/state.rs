@@ -153,13 +153,8 @@ fn fresh_id(seed: &str, taken: &dyn Fn(&str) -> bool) -> String {
             format!("{seed}#{salt}")
         };
         let d = Sha256::digest(text.as_bytes());
-        let id = format!(
-            "c-{}",
-            d.iter()
-                .take(6)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let mut id = String::from("c-");
+        crate::hex::push(&mut id, &d[..6]);
         if !taken(&id) {
             return id;
         }
@@ -396,7 +391,7 @@ impl Cache {
     pub fn new(state_dir: &Path, roster: &str) -> Cache {
         Cache {
             dir: state_dir.join("cache"),
-            roster: hex(&Sha256::digest(roster.as_bytes())),
+            roster: crate::hex::string(&Sha256::digest(roster.as_bytes())),
             used: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -414,7 +409,7 @@ impl Cache {
             h.update(sha.as_bytes());
             h.update([0]);
         }
-        let key = hex(&h.finalize());
+        let key = crate::hex::string(&h.finalize());
         if let Ok(mut used) = self.used.lock() {
             used.push(key.clone());
         }
@@ -456,8 +451,4 @@ impl Cache {
             }
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -330,9 +330,7 @@ pub fn short_id(prefix: &str, key: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + 13);
     out.push_str(prefix);
     out.push('-');
-    for b in digest.iter().take(6) {
-        out.push_str(&format!("{b:02x}"));
-    }
+    crate::hex::push(&mut out, &digest[..6]);
     out
 }
 

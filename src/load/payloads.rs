@@ -91,11 +91,7 @@ fn key_of(system: System, op: Op, contact_id: &str, target_id: Option<&str>, bod
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::string(&h.finalize()[..16])
 }
 
 /// One contact's plan for a target.

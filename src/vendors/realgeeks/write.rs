@@ -77,7 +77,7 @@ pub fn uuid_for(contact_id: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = crate::hex::string(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],
