@@ -57,7 +57,7 @@ pub struct MatchRecord {
     /// Whether every email's local part is made of the name alone.
     pub name_made_emails: bool,
     /// The emails (normalized, non-empty), prepared for comparison (see
-    /// [`MatchRecord::prepared`]); each one's address is its `address`.
+    /// [`MatchRecord::prepared`]); each one's `address` is the email.
     pub prepared_emails: Box<[compare::PreparedEmail]>,
     /// Place prepared for comparison.
     pub prepared_place: compare::PreparedPlace,
@@ -138,11 +138,6 @@ impl MatchRecord {
                 .all(|e| compare::local_is_name(e.address.as_str(), &self.first, &self.last));
         self.prepared_place = compare::PreparedPlace::new(postcode, city);
         self
-    }
-
-    /// The emails, normalized.
-    pub fn emails(&self) -> impl Iterator<Item = &str> {
-        self.prepared_emails.iter().map(|e| e.address.as_str())
     }
 }
 

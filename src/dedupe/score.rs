@@ -11,8 +11,8 @@
 //! chunks in order, so estimates do not depend on the thread count. Small inputs keep the
 //! shipped m and u.
 
-// Looked up for every scored pair: foldhash, not SipHash.
 use compact_str::CompactString;
+// Looked up for every scored pair: foldhash, not SipHash.
 use foldhash::{HashMap, HashMapExt};
 
 use rayon::prelude::*;

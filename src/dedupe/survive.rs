@@ -7,7 +7,6 @@
 //! kept as `email2`/`phone2`. `provenance` says which lead each field came from.
 
 use chrono::{DateTime, Utc};
-
 use compact_str::CompactString;
 
 use crate::lead::{Custom, Kind, Lead, Status, System};
@@ -179,7 +178,7 @@ pub fn golden_with(
         person_id,
         ..Contact::default()
     };
-    let mut keys: Vec<CompactString> = members.iter().map(|l| l.lead_key.as_str().into()).collect();
+    let mut keys: Vec<CompactString> = members.iter().map(|l| l.lead_key.clone()).collect();
     keys.sort();
     let mut prov = Provenance::default();
     // Members' keys are distinct (folded leads): a key's place in the sorted list.

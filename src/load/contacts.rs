@@ -5,7 +5,7 @@
 use crate::dedupe::score::{Model, Score, COMPARATORS};
 use crate::dedupe::survive::Contact;
 use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
-use crate::lead::Lead;
+use crate::lead::{Email, Lead, Phone};
 use crate::load::table::{Table, Values};
 
 /// The golden records (text borrowed from them).
@@ -188,6 +188,9 @@ pub fn shown_millionths(p: f64) -> u64 {
     whole.parse::<u64>().unwrap_or(0) * 1_000_000 + frac.parse::<u64>().unwrap_or(0)
 }
 
+/// A text field of a lead, for the review table's columns.
+type LeadText = fn(&Lead) -> Option<&str>;
+
 /// Pairs to review, most likely first, with both leads' contact data side by side.
 pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
     let review: Vec<&ScoredPair> = pairs
@@ -202,51 +205,31 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
         .collect();
     review.sort_by(|(x, px), (y, py)| y.cmp(x).then((px.a, px.b).cmp(&(py.a, py.b))));
     let review: Vec<&ScoredPair> = review.into_iter().map(|(_, p)| p).collect();
-    let side = |f: &dyn Fn(&Lead) -> Option<String>, pick: fn(&ScoredPair) -> u32| {
-        Values::Text(review.iter().map(|p| f(&leads[pick(p) as usize])).collect())
+    let side = |f: LeadText, pick: fn(&ScoredPair) -> u32| {
+        Values::BorrowedOpt(review.iter().map(|p| f(&leads[pick(p) as usize])).collect())
     };
-    let a = |p: &ScoredPair| p.a;
-    let b = |p: &ScoredPair| p.b;
     let mut t = Table::new(review.len());
     t.add(
         "probability",
         Values::Float(review.iter().map(|p| Some(p.probability)).collect()),
-    )
-    .add("lead_key_a", side(&|l| Some(l.lead_key.to_string()), a))
-    .add("lead_key_b", side(&|l| Some(l.lead_key.to_string()), b))
-    .add(
-        "name_a",
-        side(&|l| l.full_name.as_deref().map(String::from), a),
-    )
-    .add(
-        "name_b",
-        side(&|l| l.full_name.as_deref().map(String::from), b),
-    )
-    .add(
-        "email_a",
-        side(&|l| l.email.as_ref().map(|e| e.as_str().to_string()), a),
-    )
-    .add(
-        "email_b",
-        side(&|l| l.email.as_ref().map(|e| e.as_str().to_string()), b),
-    )
-    .add(
-        "phone_a",
-        side(&|l| l.phone.as_ref().map(|p| p.as_str().to_string()), a),
-    )
-    .add(
-        "phone_b",
-        side(&|l| l.phone.as_ref().map(|p| p.as_str().to_string()), b),
-    )
-    .add(
-        "agent_a",
-        side(&|l| l.agent_id.as_deref().map(String::from), a),
-    )
-    .add(
-        "agent_b",
-        side(&|l| l.agent_id.as_deref().map(String::from), b),
-    )
-    .add(
+    );
+    // Each field of the two leads, side by side: `x_a`, then `x_b`.
+    let sides: [(&'static str, &'static str, LeadText); 5] = [
+        ("lead_key_a", "lead_key_b", |l| Some(l.lead_key.as_str())),
+        ("name_a", "name_b", |l| l.full_name.as_deref()),
+        ("email_a", "email_b", |l| {
+            l.email.as_ref().map(Email::as_str)
+        }),
+        ("phone_a", "phone_b", |l| {
+            l.phone.as_ref().map(Phone::as_str)
+        }),
+        ("agent_a", "agent_b", |l| l.agent_id.as_deref()),
+    ];
+    for (name_a, name_b, f) in sides {
+        t.add(name_a, side(f, |p| p.a))
+            .add(name_b, side(f, |p| p.b));
+    }
+    t.add(
         "levels",
         Values::Text(
             review

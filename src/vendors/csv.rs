@@ -3,12 +3,13 @@
 //! `custom` under their own names. `kind` and `status` columns are read in our own
 //! vocabulary and its common synonyms (`buy`, `tenant`, `lost`, …).
 
+use compact_str::CompactString;
+
 use crate::extract::Record;
 use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
 use crate::reject::Reject;
 use crate::vendors::fields::Fields;
 use crate::vendors::SourceContext;
-use compact_str::CompactString;
 
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Any CSV (or JSON) with a [sources.columns] mapping; id from the mapped source_id column, else file:line";

@@ -15,12 +15,13 @@
 
 pub mod write;
 
+use compact_str::CompactString;
+
 use crate::extract::Record;
 use crate::lead::{Kind, Lead, Quality, Status, System};
 use crate::reject::Reject;
 use crate::vendors::fields::Fields;
 use crate::vendors::SourceContext;
-use compact_str::CompactString;
 
 /// What `leadrecon systems` prints.
 pub const SUMMARY: &str = "Maxwork /listingexport/leads bodies; id External_LeadId (else file:line); agent Internal_UserId; one Sender_Name";

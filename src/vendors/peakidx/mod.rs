@@ -23,8 +23,9 @@
 
 pub mod write;
 
-use compact_str::CompactString;
 use std::collections::BTreeMap;
+
+use compact_str::CompactString;
 
 use crate::extract::Record;
 use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};

@@ -20,14 +20,12 @@
 
 pub mod write;
 
-use compact_str::CompactString;
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use foldhash::{HashMap, HashMapExt};
-
-use serde_json::{Map, Value};
-
 use rayon::prelude::*;
+use serde_json::{Map, Value};
 
 use crate::extract::Record;
 use crate::lead::{Kind, Lead, Quality, SourceRef, Status, System};
