@@ -163,13 +163,14 @@ fn fresh_id(seed: &str, taken: &dyn Fn(&str) -> bool) -> String {
 }
 
 /// Gives `contacts` (fresh from dedupe) the ids `prev` knew, updates the leads' contact
-/// ids, re-sorts the contacts by id, and returns the id changes and the new state's
-/// contacts (ids born in run `run` when new).
+/// ids, re-sorts the contacts by id, and returns the id changes and, when `remember` (a
+/// run with a state folder), the new state's contacts (ids born in run `run` when new).
 pub fn stabilize(
     contacts: &mut [Contact],
     leads: &mut [Lead],
     prev: &State,
     run: u64,
+    remember: bool,
 ) -> (Vec<IdChange>, BTreeMap<String, KnownContact>) {
     let mut old_of: HashMap<&str, &str> = HashMap::new();
     for (id, known) in &prev.contacts {
@@ -246,27 +247,36 @@ pub fn stabilize(
         }
         final_ids[j] = Some(id);
     }
+    // Only the ids that change are renamed: on a first run (or a run that changes no id)
+    // a million leads keep theirs untouched.
     let mut rename: HashMap<String, String> = HashMap::new();
-    let mut known = BTreeMap::new();
-    for (j, c) in contacts.iter_mut().enumerate() {
-        let id = final_ids[j].take().expect("every contact has an id");
-        rename.insert(c.contact_id.clone(), id.clone());
-        known.insert(
-            id.clone(),
-            KnownContact {
-                born: births[j],
-                lead_keys: c.lead_keys.iter().map(|k| k.to_string()).collect(),
-            },
-        );
-        c.contact_id = id;
+    for (c, id) in contacts.iter_mut().zip(final_ids) {
+        let id = id.expect("every contact has an id");
+        if c.contact_id != id {
+            rename.insert(std::mem::replace(&mut c.contact_id, id.clone()), id);
+        }
     }
-    for lead in leads.iter_mut() {
-        if let Some(id) = lead.contact_id.as_mut() {
-            if let Some(new) = rename.get(id.as_str()) {
-                *id = new.as_str().into();
+    if !rename.is_empty() {
+        for lead in leads.iter_mut() {
+            if let Some(id) = lead.contact_id.as_mut() {
+                if let Some(new) = rename.get(id.as_str()) {
+                    *id = new.as_str().into();
+                }
             }
         }
     }
+    let known = if remember {
+        contacts
+            .iter()
+            .zip(&births)
+            .map(|(c, &born)| {
+                let lead_keys = c.lead_keys.iter().map(|k| k.to_string()).collect();
+                (c.contact_id.clone(), KnownContact { born, lead_keys })
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     contacts.sort_by(|a, b| a.contact_id.cmp(&b.contact_id));
     changes.sort();
     (changes, known)
@@ -307,7 +317,7 @@ mod tests {
     fn a_contact_that_gains_leads_keeps_its_id() {
         let prev = state(&[("c-old", 1, &["a:1"])]);
         let mut cs = vec![contact("c-new", &["a:0", "a:1"])];
-        let (changes, known) = stabilize(&mut cs, &mut [], &prev, 3);
+        let (changes, known) = stabilize(&mut cs, &mut [], &prev, 3, true);
         assert_eq!(cs[0].contact_id, "c-old");
         assert!(changes.is_empty());
         assert_eq!(known["c-old"].born, 1);
@@ -317,7 +327,7 @@ mod tests {
     fn merging_keeps_the_older_id() {
         let prev = state(&[("c-young", 2, &["a:1"]), ("c-elder", 1, &["a:2"])]);
         let mut cs = vec![contact("c-x", &["a:1", "a:2"])];
-        let (changes, _) = stabilize(&mut cs, &mut [], &prev, 3);
+        let (changes, _) = stabilize(&mut cs, &mut [], &prev, 3, true);
         assert_eq!(cs[0].contact_id, "c-elder");
         assert_eq!(
             changes,
@@ -338,7 +348,7 @@ mod tests {
             contact_id: Some("c-p".into()),
             ..Lead::default()
         }];
-        let (changes, known) = stabilize(&mut cs, &mut leads, &prev, 3);
+        let (changes, known) = stabilize(&mut cs, &mut leads, &prev, 3, true);
         let q = cs.iter().find(|c| c.lead_keys.len() == 2).unwrap();
         assert_eq!(q.contact_id, "c-old");
         assert_eq!(changes.len(), 1);
@@ -349,10 +359,35 @@ mod tests {
     }
 
     #[test]
+    fn leads_follow_their_contacts_new_ids_and_memory_is_optional() {
+        let prev = state(&[("c-old", 1, &["a:2"])]);
+        let fresh = || vec![contact("c-p", &["a:1"]), contact("c-q", &["a:2", "a:3"])];
+        let lead = |key: &str, id: &str| Lead {
+            lead_key: key.into(),
+            contact_id: Some(id.into()),
+            ..Lead::default()
+        };
+        let mut leads = vec![lead("a:1", "c-p"), lead("a:2", "c-q"), lead("a:3", "c-q")];
+        let mut cs = fresh();
+        let (changes, known) = stabilize(&mut cs, &mut leads, &prev, 3, false);
+        assert!(changes.is_empty() && known.is_empty());
+        let ids: Vec<_> = leads.iter().map(|l| l.contact_id.as_deref()).collect();
+        assert_eq!(ids, [Some("c-p"), Some("c-old"), Some("c-old")]);
+        let ids: Vec<&str> = cs.iter().map(|c| c.contact_id.as_str()).collect();
+        assert_eq!(ids, ["c-old", "c-p"]);
+        // With memory, the same ids and every contact remembered.
+        let mut again = fresh();
+        let (_, known) = stabilize(&mut again, &mut [], &prev, 3, true);
+        assert_eq!(again, cs);
+        assert_eq!(known.keys().collect::<Vec<_>>(), ["c-old", "c-p"]);
+        assert_eq!((known["c-old"].born, known["c-p"].born), (1, 3));
+    }
+
+    #[test]
     fn a_new_id_never_reuses_a_known_one() {
         let prev = state(&[("c-p", 1, &["b:9"])]);
         let mut cs = vec![contact("c-p", &["a:1"]), contact("c-z", &["b:9"])];
-        stabilize(&mut cs, &mut [], &prev, 2);
+        stabilize(&mut cs, &mut [], &prev, 2, true);
         let ids: Vec<&str> = cs.iter().map(|c| c.contact_id.as_str()).collect();
         assert!(ids.contains(&"c-p"));
         assert_eq!(

@@ -375,12 +375,17 @@ pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
         .map(|&(a, b)| Levels::of(training[a as usize], training[b as usize]))
         .collect();
     let mut start = Model::default();
-    if let Some(u) = score::estimate_u(records, U_SAMPLES, &start.u) {
+    // Counting names over every record needs nothing of u: side by side.
+    let (u, tf) = rayon::join(
+        || score::estimate_u(records, U_SAMPLES, &start.u),
+        || TermFrequencies::of(records),
+    );
+    if let Some(u) = u {
         start.u = u;
     }
     Trained {
         model: score::estimate(&levels, training.len(), &start, EM_ITERATIONS),
-        tf: TermFrequencies::of(records),
+        tf,
     }
 }
 

@@ -422,7 +422,13 @@ pub fn run(
         !pipeline.targets.is_empty(),
     );
     drop_later(records);
-    let (id_changes, known) = state::stabilize(&mut linkage.contacts, &mut leads, &prev, this_run);
+    let (id_changes, known) = state::stabilize(
+        &mut linkage.contacts,
+        &mut leads,
+        &prev,
+        this_run,
+        state_dir.is_some(),
+    );
     // Payload targets match the golden records again: their match records are made once.
     let contact_records = if pipeline.targets.is_empty() && pipeline.matching.scope == Scope::Global
     {
