@@ -7,37 +7,24 @@
 //! Each record goes to at most one contact, strongest pair first (ties in contact, then
 //! record order), so the result is deterministic.
 
-use compact_str::CompactString;
 use rayon::prelude::*;
 
 use crate::dedupe::cluster::conflict;
 use crate::dedupe::score::{Model, TermFrequencies};
 use crate::dedupe::survive::Contact;
-use crate::dedupe::{block, compare, Levels, MatchRecord};
+use crate::dedupe::{block, Levels, MatchRecord};
 use crate::lead::Lead;
 use crate::pipeline::config::MatchConfig;
 
 impl MatchRecord {
     /// The match view of a golden record.
     pub fn of_contact(c: &Contact) -> MatchRecord {
-        MatchRecord {
-            agent: c.agent_id.as_deref().unwrap_or("").into(),
-            first: compare::fold(c.first_name.as_deref().unwrap_or("")),
-            last: compare::fold(c.last_name.as_deref().unwrap_or("")),
-            phones: [&c.phone, &c.phone2]
-                .into_iter()
-                .flatten()
-                .map(CompactString::as_str)
-                .collect(),
-            ..MatchRecord::default()
-        }
-        .prepared(
-            [&c.email, &c.email2]
-                .into_iter()
-                .flatten()
-                .map(CompactString::as_str),
-            c.postcode.as_deref().unwrap_or(""),
-            c.city.as_deref().unwrap_or(""),
+        MatchRecord::made(
+            c.agent_id.as_deref(),
+            [c.first_name.as_deref(), c.last_name.as_deref()],
+            [c.phone.as_deref(), c.phone2.as_deref()],
+            [c.email.as_deref(), c.email2.as_deref()],
+            [c.postcode.as_deref(), c.city.as_deref()],
         )
     }
 }

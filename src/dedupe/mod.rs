@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::lead::{Lead, PhoneKind};
+use crate::lead::{Email, Lead, Phone, PhoneKind};
 use crate::pipeline::config::MatchConfig;
 use score::{Model, Score, TermFrequencies};
 use survive::Contact;
@@ -93,27 +93,41 @@ impl MatchRecord {
     /// The match view of a lead.
     pub fn of(lead: &Lead) -> MatchRecord {
         MatchRecord {
-            agent: lead.agent_id.as_deref().unwrap_or("").into(),
-            first: compare::fold(lead.first_name.as_deref().unwrap_or("")),
-            last: compare::fold(lead.last_name.as_deref().unwrap_or("")),
-            phones: [&lead.phone, &lead.phone2]
-                .into_iter()
-                .flatten()
-                .map(|p| p.as_str())
-                .collect(),
             mobile: matches!(
                 lead.phone_kind,
                 PhoneKind::Mobile | PhoneKind::FixedOrMobile
             ),
+            ..MatchRecord::made(
+                lead.agent_id.as_deref(),
+                [lead.first_name.as_deref(), lead.last_name.as_deref()],
+                [&lead.phone, &lead.phone2].map(|p| p.as_ref().map(Phone::as_str)),
+                [&lead.email, &lead.email2].map(|e| e.as_ref().map(Email::as_str)),
+                [lead.postcode.as_deref(), lead.city.as_deref()],
+            )
+        }
+    }
+
+    /// A record of the fields leads and golden records share: agent, first and last name
+    /// (as written; folded here), phones, emails (normalized) and place (postcode and
+    /// city as written).
+    pub(crate) fn made(
+        agent: Option<&str>,
+        [first, last]: [Option<&str>; 2],
+        phones: [Option<&str>; 2],
+        emails: [Option<&str>; 2],
+        [postcode, city]: [Option<&str>; 2],
+    ) -> MatchRecord {
+        MatchRecord {
+            agent: agent.unwrap_or("").into(),
+            first: compare::fold(first.unwrap_or("")),
+            last: compare::fold(last.unwrap_or("")),
+            phones: phones.into_iter().flatten().collect(),
             ..MatchRecord::default()
         }
         .prepared(
-            [&lead.email, &lead.email2]
-                .into_iter()
-                .flatten()
-                .map(|e| e.as_str()),
-            lead.postcode.as_deref().unwrap_or(""),
-            lead.city.as_deref().unwrap_or(""),
+            emails.into_iter().flatten(),
+            postcode.unwrap_or(""),
+            city.unwrap_or(""),
         )
     }
 
