@@ -131,18 +131,18 @@ struct State<'a> {
 /// Replays every delivery of a source into one lead per id.
 pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>) -> SourceLeads {
     let mut out = SourceLeads::default();
+    // Reading a delivery's fields is independent per delivery and runs in parallel, order
+    // kept; only applying them to their lead's state, in delivery order, is sequential.
+    let read: Vec<Result<Read<'_>, Reject>> = records
+        .into_par_iter()
+        .map(|r| r.and_then(|mut record| read(&mut record, ctx)))
+        .collect();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut states: Vec<State<'_>> = Vec::new();
-    for r in records {
-        let mut record = match r {
-            Ok(record) => record,
-            Err(rej) => {
-                out.rejects.push(rej);
-                continue;
-            }
-        };
-        if let Err(rej) = apply(&mut record, ctx, &mut index, &mut states) {
-            out.rejects.push(rej);
+    for r in read {
+        match r {
+            Ok(delivery) => apply(delivery, &mut index, &mut states),
+            Err(rej) => out.rejects.push(rej),
         }
     }
     // Each id's deliveries are replayed in order (above); making the leads from them is
@@ -169,12 +169,21 @@ pub fn normalize_id(id: &str) -> String {
     id.trim().to_ascii_lowercase().replace('-', "")
 }
 
-fn apply<'a>(
-    record: &mut Record<'a>,
-    ctx: &SourceContext<'_>,
-    index: &mut HashMap<String, usize>,
-    states: &mut Vec<State<'a>>,
-) -> Result<(), Reject> {
+/// One delivery, read and checked: everything it says, before it touches any state (a
+/// bad field rejects the whole delivery, and a rejected first delivery makes no lead:
+/// the lead starts at its first good one).
+struct Read<'a> {
+    action: String,
+    id: String,
+    delivery: Delivery<'a>,
+    patches: Vec<(&'static str, Patch)>,
+    created: Option<String>,
+    tags: Option<Vec<String>>,
+    activities: Vec<Value>,
+    extra: Map<String, Value>,
+}
+
+fn read<'a>(record: &mut Record<'a>, ctx: &SourceContext<'_>) -> Result<Read<'a>, Reject> {
     let mut f = Fields::take(record, ctx.place(record));
     let action = f.text("action")?.unwrap_or_else(|| "unknown".into());
     let action = action.trim().to_ascii_lowercase();
@@ -200,8 +209,6 @@ fn apply<'a>(
         ));
     };
     let id = normalize_id(&raw_id);
-    // Read everything before touching the state, so a bad field leaves it unchanged (and
-    // a rejected first delivery makes no lead: the lead starts at its first good one).
     let mut patches = Vec::with_capacity(PATCHED.len());
     for key in PATCHED {
         patches.push((key, f.patch(key)?));
@@ -214,21 +221,54 @@ fn apply<'a>(
     };
     let activities = f.list("activities")?.unwrap_or_default();
     f.text("site_login_url")?;
-    let at = *index.entry(id.clone()).or_insert_with(|| {
-        states.push(State {
-            id: id.clone(),
-            partial: action == "updated" || action == "activity_added",
-            ..State::default()
-        });
-        states.len() - 1
-    });
     let mut extra = Map::new();
+    if action != "activity_added" {
+        f.keep_rest_into(&mut extra);
+    }
+    Ok(Read {
+        action,
+        id,
+        delivery: Delivery {
+            file: record.file,
+            line: record.line,
+            raw: record.raw,
+        },
+        patches,
+        created,
+        tags,
+        activities,
+        extra,
+    })
+}
+
+/// Applies a delivery to its lead's state: `created` and `unknown` upsert, `updated`
+/// patches, `activity_added` only appends activities.
+fn apply<'a>(read: Read<'a>, index: &mut HashMap<String, usize>, states: &mut Vec<State<'a>>) {
+    let Read {
+        action,
+        id,
+        delivery,
+        patches,
+        created,
+        tags,
+        activities,
+        extra,
+    } = read;
+    let at = match index.get(&id) {
+        Some(&at) => at,
+        None => {
+            let partial = action == "updated" || action == "activity_added";
+            index.insert(id.clone(), states.len());
+            states.push(State {
+                id,
+                partial,
+                ..State::default()
+            });
+            states.len() - 1
+        }
+    };
     let state = &mut states[at];
-    state.deliveries.push(Delivery {
-        file: record.file,
-        line: record.line,
-        raw: record.raw,
-    });
+    state.deliveries.push(delivery);
     if action != "activity_added" {
         for (key, patch) in patches {
             match patch {
@@ -247,11 +287,9 @@ fn apply<'a>(
         if let Some(tags) = tags {
             state.tags = tags;
         }
-        f.keep_rest_into(&mut extra);
         state.extra.extend(extra);
     }
     state.activities.extend(activities);
-    Ok(())
 }
 
 fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Reject>> {
