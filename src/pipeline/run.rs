@@ -429,66 +429,83 @@ pub fn run(
         this_run,
         state_dir.is_some(),
     );
-    // Payload targets match the golden records again: their match records are made once.
-    let contact_records = if pipeline.targets.is_empty() && pipeline.matching.scope == Scope::Global
-    {
-        Vec::new()
-    } else {
-        dedupe::contact_records(&linkage.contacts)
-    };
-    linkage.person_links = dedupe::link_persons_with(
-        &mut linkage.contacts,
-        &contact_records,
-        &linkage.model,
-        &pipeline.matching,
-    );
-    timings.dedupe = ms(t);
-
-    let t = Instant::now();
-    observer.start("payloads", 0);
-    let matched = match_targets(
-        pipeline,
-        (&linkage, contact_records),
-        (existing, existing_counts),
-    );
-    let matching_ms = ms(t);
-
-    observer.start("write", 0);
     let dir = staged.path();
-    // The state remembers what was sent only when there is a state folder.
-    let mut sent = state_dir.as_ref().map(|_| prev.sent.clone());
-    // Payloads and the datasets need nothing of each other: they are made side by side,
-    // so the writing of the big Parquet files fills the cores the payloads leave idle.
-    let (targets, written) = rayon::join(
-        || {
-            let t = Instant::now();
-            let targets = plan_targets(
-                pipeline,
-                &prep.roster,
-                &linkage,
-                &prev,
-                matched,
-                &dir.join("payloads"),
-                sent.as_mut().map(|s| (s, &known)),
-            );
-            (targets, matching_ms + ms(t))
-        },
-        || {
-            let t = Instant::now();
-            let written = write_datasets(
-                dir,
-                pipeline,
-                (&leads, &rejects),
-                &linkage,
-                (this_run, &id_changes),
-            );
-            (written, ms(t))
-        },
-    );
-    timings.payloads = targets.1;
-    timings.write = written.1;
-    let targets = targets.0?;
-    written.0?;
+    // The rest of the run, with `matches.parquet` written on a thread of its own from
+    // here on: the pairs are final once linked, and the biggest file starts while the
+    // golden records are matched to the targets instead of being finished alone last.
+    let (targets, sent) = std::thread::scope(|scope| -> Result<_, RunError> {
+        let (pairs, model, all) = (&linkage.pairs, &linkage.model, &leads);
+        let matches = scope.spawn(move || {
+            let tables = row_groups(pairs)
+                .into_iter()
+                .map(|c| contacts::matches_table(all, c, model));
+            Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
+        });
+        // Payload targets match the golden records again: their match records are made
+        // once.
+        let contact_records =
+            if pipeline.targets.is_empty() && pipeline.matching.scope == Scope::Global {
+                Vec::new()
+            } else {
+                dedupe::contact_records(&linkage.contacts)
+            };
+        linkage.person_links = dedupe::link_persons_with(
+            &mut linkage.contacts,
+            &contact_records,
+            &linkage.model,
+            &pipeline.matching,
+        );
+        timings.dedupe = ms(t);
+
+        let t = Instant::now();
+        observer.start("payloads", 0);
+        let matched = match_targets(
+            pipeline,
+            (&linkage, contact_records),
+            (existing, existing_counts),
+        );
+        let matching_ms = ms(t);
+
+        observer.start("write", 0);
+        let write_started = Instant::now();
+        // The state remembers what was sent only when there is a state folder.
+        let mut sent = state_dir.as_ref().map(|_| prev.sent.clone());
+        // Payloads and the datasets need nothing of each other: they are made side by
+        // side, so the writing of the big files fills the cores the payloads leave idle.
+        let (targets, written) = rayon::join(
+            || {
+                let t = Instant::now();
+                let targets = plan_targets(
+                    pipeline,
+                    &prep.roster,
+                    &linkage,
+                    &prev,
+                    matched,
+                    &dir.join("payloads"),
+                    sent.as_mut().map(|s| (s, &known)),
+                );
+                (targets, matching_ms + ms(t))
+            },
+            || {
+                write_datasets(
+                    dir,
+                    pipeline,
+                    (&leads, &rejects),
+                    &linkage,
+                    (this_run, &id_changes),
+                )
+            },
+        );
+        let matches = matches
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        timings.payloads = targets.1;
+        timings.write = ms(write_started);
+        let targets = targets.0?;
+        written?;
+        matches?;
+        Ok((targets, sent))
+    })?;
     timings.total = ms(started);
 
     let manifest = build_manifest(
@@ -551,8 +568,8 @@ pub fn run(
     Ok(Outcome { manifest, output })
 }
 
-/// Writes the reconciled datasets (every file but the payloads and the run's reports) into
-/// `dir`.
+/// Writes the reconciled datasets (every file but `matches.parquet`, which the run starts
+/// earlier, the payloads and the run's reports) into `dir`.
 fn write_datasets(
     dir: &Path,
     pipeline: &Pipeline,
@@ -561,8 +578,8 @@ fn write_datasets(
     (this_run, id_changes): (u64, &[state::IdChange]),
 ) -> Result<(), WriteError> {
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
-    // Every file is independent: write them side by side, the biggest (matches, leads)
-    // first so they start at once.
+    // Every file is independent: write them side by side, the biggest (leads) first so it
+    // starts at once.
     // Each chunk's table (golden fields, provenance as JSON) is made once for both files.
     let write_contacts = || {
         let (parquet, csv) = (dir.join("contacts.parquet"), dir.join("contacts.csv"));
@@ -571,15 +588,8 @@ fn write_datasets(
             .map(contacts::contacts_table);
         Table::write_parquet_and_csv_chunks(&parquet, &csv, tables)
     };
-    let write_matches = || {
-        let tables = row_groups(&linkage.pairs)
-            .into_iter()
-            .map(|c| contacts::matches_table(leads, c, &linkage.model));
-        Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
-    };
     let review = contacts::review_table(leads, &linkage.pairs);
     let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
-        Box::new(write_matches),
         Box::new(|| {
             let (parquet, csv) = (dir.join("leads.parquet"), dir.join("leads.csv"));
             datasets::write_leads(&parquet, &csv, leads, &names)
