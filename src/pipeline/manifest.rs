@@ -105,7 +105,9 @@ pub struct FileInfo {
     pub records: usize,
 }
 
-/// Wall time per stage.
+/// Wall time per stage. Two input batches are read at a time, so the reading stages
+/// (extract, adapt, normalize) share the reading's wall time in proportion to the time
+/// their batches spent in each.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Reading, decompressing and splitting files into records.
@@ -124,6 +126,22 @@ pub struct Timings {
     pub write: u64,
     /// The whole run.
     pub total: u64,
+}
+
+impl Timings {
+    /// Scales extract, adapt and normalize (summed over batches that ran side by side) to
+    /// add up to `wall`, the reading's wall time, when they add up to more.
+    pub fn apportion_reading(&mut self, wall: u64) {
+        let sum = self.extract + self.adapt + self.normalize;
+        if sum <= wall {
+            return;
+        }
+        let share = |t: u64| (t as u128 * wall as u128 / sum as u128) as u64;
+        let (extract, adapt) = (share(self.extract), share(self.adapt));
+        self.extract = extract;
+        self.adapt = adapt;
+        self.normalize = wall - extract - adapt;
+    }
 }
 
 /// What dedupe did.
@@ -173,4 +191,32 @@ pub struct Resources {
     /// settings in this run, instead of parsing them again.
     #[serde(default)]
     pub shared_batches: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_stages_share_the_wall_time_of_overlapping_batches() {
+        let mut t = Timings {
+            extract: 3000,
+            adapt: 1000,
+            normalize: 2000,
+            fold: 7,
+            ..Timings::default()
+        };
+        t.apportion_reading(4500);
+        assert_eq!((t.extract, t.adapt, t.normalize), (2250, 750, 1500));
+        assert_eq!(t.fold, 7);
+        // Stages that already fit the wall time (batches one at a time) stay as measured.
+        let mut t = Timings {
+            extract: 100,
+            adapt: 50,
+            normalize: 25,
+            ..Timings::default()
+        };
+        t.apportion_reading(200);
+        assert_eq!((t.extract, t.adapt, t.normalize), (100, 50, 25));
+    }
 }

@@ -288,61 +288,77 @@ pub fn run(
     let mut shared: std::collections::HashMap<String, Batch> = std::collections::HashMap::new();
     let mut existing: Vec<Vec<Vec<Lead>>> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
-    for (source, paths) in pipeline.inputs().zip(&prep.files) {
+    let inputs: Vec<(&Source, &Vec<PathBuf>)> = pipeline.inputs().zip(&prep.files).collect();
+    // Real Geeks deliveries replay across files; other systems' files stand alone.
+    // The sources' batches are read two at a time: each one's sequential parts (reading
+    // and checksumming the files, finding the records in them) then overlap another's
+    // parallel ones. Results are taken in batch order.
+    let jobs: Vec<(&Source, &[PathBuf])> = inputs[..n_sources]
+        .iter()
+        .flat_map(|&(source, paths)| {
+            batches_of(source, paths)
+                .into_iter()
+                .map(move |b| (source, b))
+        })
+        .collect();
+    let read_started = Instant::now();
+    let mut parsed_jobs = side_by_side(&jobs, |&(source, batch)| {
+        let mut t = Timings::default();
+        let read = load_batch(pipeline, source, batch, &mut t)
+            .and_then(|files| parse_loaded(&files, source, &prep.roster, cache.as_ref(), &mut t));
+        observer.advance(batch.len() as u64);
+        read.map(|r| (r, t))
+    })
+    .into_iter();
+    for &(source, paths) in &inputs {
         let is_target = source.index >= n_sources;
         let mut source_leads: Vec<Vec<Lead>> = Vec::new();
-        let ctx = source.context(&prep.roster);
-        let nctx = source.normalize_context();
-        // Real Geeks deliveries replay across files; other systems' files stand alone.
-        let batches: Vec<&[PathBuf]> = if source.system == System::Realgeeks {
-            vec![paths.as_slice()]
-        } else {
-            paths.chunks(1).collect()
-        };
         let mut counts = Counts::default();
         let mut infos = Vec::new();
-        for batch in batches {
-            let t = Instant::now();
-            let files = batch
-                .iter()
-                .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
-                .collect::<Result<Vec<_>, _>>()?;
-            timings.extract += ms(t);
-            // The files by name and content: what the cache key and the shared key name.
-            let ids: Vec<(&str, &str)> = files
-                .iter()
-                .map(|f| (f.display.as_str(), f.sha256.as_str()))
-                .collect();
-            let shared_key = format!("{}|{ids:?}", source.parse_settings());
-            // Taken, not copied: a second target of the same files parses them again.
-            let reused = is_target
-                .then(|| shared.remove(&shared_key))
-                .flatten()
-                .map(|b| b.for_source(source.index));
-            let b = match reused {
-                Some(b) => {
-                    resources.shared_batches += 1;
-                    b
+        for batch in batches_of(source, paths) {
+            let (b, parsed) = if is_target {
+                let files = load_batch(pipeline, source, batch, &mut timings)?;
+                // Taken, not copied: a second target of the same files parses them again.
+                match shared.remove(&shared_key(source, file_ids(&files))) {
+                    Some(b) => {
+                        resources.shared_batches += 1;
+                        observer.advance(batch.len() as u64);
+                        (b.for_source(source.index), None)
+                    }
+                    None => {
+                        let read = parse_loaded(
+                            &files,
+                            source,
+                            &prep.roster,
+                            cache.as_ref(),
+                            &mut timings,
+                        )?;
+                        observer.advance(batch.len() as u64);
+                        (read.0, Some(read.1))
+                    }
                 }
-                None => {
-                    let (b, parsed) = read_batch(
-                        (&files, &ids),
+            } else {
+                let ((b, parsed), t) = parsed_jobs
+                    .next()
+                    .expect("a result for every source batch")?;
+                timings.extract += t.extract;
+                timings.adapt += t.adapt;
+                timings.normalize += t.normalize;
+                // A batch whose files a target reads too is kept for it.
+                if batch.iter().all(|p| target_files.contains(p)) {
+                    let key = shared_key(
                         source,
-                        (&ctx, &nctx),
-                        cache.as_ref(),
-                        &mut timings,
-                    )?;
-                    if parsed {
-                        resources.parsed_batches += 1;
-                    } else {
-                        resources.cached_batches += 1;
-                    }
-                    if !is_target && batch.iter().all(|p| target_files.contains(p)) {
-                        shared.insert(shared_key, b.clone());
-                    }
-                    b
+                        b.infos.iter().map(|f| (f.path.as_str(), f.sha256.as_str())),
+                    );
+                    shared.insert(key, b.clone());
                 }
+                (b, Some(parsed))
             };
+            match parsed {
+                Some(true) => resources.parsed_batches += 1,
+                Some(false) => resources.cached_batches += 1,
+                None => {}
+            }
             counts.read += b.read;
             counts.rejected += b.rejects.len();
             counts.folded += b.folded;
@@ -350,7 +366,6 @@ pub fn run(
             warnings.extend(b.warnings);
             rejects.extend(b.rejects);
             source_leads.push(b.leads);
-            observer.advance(batch.len() as u64);
         }
         counts.loaded = counts.read - counts.rejected;
         let report = SourceCounts {
@@ -369,6 +384,7 @@ pub fn run(
         }
     }
     drop(shared);
+    timings.apportion_reading(ms(read_started));
     observer.finish();
 
     let t = Instant::now();
@@ -797,6 +813,89 @@ impl Batch {
     }
 }
 
+/// An input's files in the batches they are parsed in: Real Geeks deliveries replay
+/// across files, other systems' files stand alone.
+fn batches_of<'a>(source: &Source, paths: &'a [PathBuf]) -> Vec<&'a [PathBuf]> {
+    if source.system == System::Realgeeks {
+        vec![paths]
+    } else {
+        paths.chunks(1).collect()
+    }
+}
+
+/// The key under which a source's batch waits for a target that reads the same files
+/// (by name and content) with the same settings.
+fn shared_key<'a>(source: &Source, files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let ids: Vec<(&str, &str)> = files.collect();
+    format!("{}|{ids:?}", source.parse_settings())
+}
+
+/// Reads a batch's files (and checks their fields fit the source).
+fn load_batch(
+    pipeline: &Pipeline,
+    source: &Source,
+    batch: &[PathBuf],
+    timings: &mut Timings,
+) -> Result<Vec<FileData>, RunError> {
+    let t = Instant::now();
+    let files = batch
+        .iter()
+        .map(|p| load_file(pipeline, source, p).map(|(file, _)| file))
+        .collect::<Result<Vec<_>, _>>();
+    timings.extract += ms(t);
+    files
+}
+
+/// Files by name and content: what the cache key and the shared key name.
+fn file_ids(files: &[FileData]) -> impl Iterator<Item = (&str, &str)> {
+    files
+        .iter()
+        .map(|f| (f.display.as_str(), f.sha256.as_str()))
+}
+
+/// A batch of read files, taken from the cache or parsed; with whether it was parsed.
+fn parse_loaded(
+    files: &[FileData],
+    source: &Source,
+    roster: &Roster,
+    cache: Option<&state::Cache>,
+    timings: &mut Timings,
+) -> Result<(Batch, bool), RunError> {
+    let ids: Vec<(&str, &str)> = file_ids(files).collect();
+    let ctx = source.context(roster);
+    let nctx = source.normalize_context();
+    read_batch((files, &ids), source, (&ctx, &nctx), cache, timings)
+}
+
+/// `work` done on every job, two at a time (this thread and one more), each job's
+/// result in job order.
+fn side_by_side<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let worker = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        let result = work(job);
+        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+    };
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(worker);
+        worker();
+        if let Err(panic) = helper.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every job is done once the workers stop")
+        })
+        .collect()
+}
+
 /// A batch (its files, and their names and SHA-256) taken from the state's cache or,
 /// failing that, parsed (and stored there); with whether it was parsed.
 fn read_batch(
@@ -1079,4 +1178,21 @@ fn significant(x: f64, digits: i32) -> f64 {
     }
     let scale = 10f64.powi(digits - x.abs().log10().ceil() as i32);
     (x * scale).round() / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_by_side_keeps_job_order_whatever_finishes_first() {
+        let jobs: Vec<u64> = (0..40).collect();
+        let done = side_by_side(&jobs, |&j| {
+            // Early jobs take longest, so later ones finish first.
+            std::thread::sleep(std::time::Duration::from_millis(40 - j));
+            j * 10
+        });
+        assert_eq!(done, jobs.iter().map(|j| j * 10).collect::<Vec<_>>());
+        assert!(side_by_side(&Vec::<u64>::new(), |&j| j).is_empty());
+    }
 }
