@@ -289,7 +289,6 @@ pub fn run(
     let mut existing: Vec<Vec<Vec<Lead>>> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
     let inputs: Vec<(&Source, &Vec<PathBuf>)> = pipeline.inputs().zip(&prep.files).collect();
-    // Real Geeks deliveries replay across files; other systems' files stand alone.
     // The sources' batches are read two at a time: each one's sequential parts (reading
     // and checksumming the files, finding the records in them) then overlap another's
     // parallel ones. Results are taken in batch order.
@@ -867,17 +866,28 @@ fn parse_loaded(
     read_batch((files, &ids), source, (&ctx, &nctx), cache, timings)
 }
 
-/// `work` done on every job, two at a time (this thread and one more), each job's
-/// result in job order.
-fn side_by_side<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
+/// `work` done on every job, two at a time (this thread and one more), each job's result
+/// in job order. A failed job stops the jobs not started yet: the results end with the
+/// first failure in job order (every job before it has run), whatever finished first.
+fn side_by_side<J: Sync, T: Send, E: Send>(
+    jobs: &[J],
+    work: impl Fn(&J) -> Result<T, E> + Sync,
+) -> Vec<Result<T, E>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<std::sync::Mutex<Option<Result<T, E>>>> =
         jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let worker = || loop {
-        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(job) = jobs.get(i) else { break };
-        let result = work(job);
-        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+    let worker = || {
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let result = work(job);
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        }
     };
     std::thread::scope(|scope| {
         let helper = scope.spawn(worker);
@@ -886,14 +896,20 @@ fn side_by_side<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> 
             std::panic::resume_unwind(panic);
         }
     });
-    slots
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every job is done once the workers stop")
-        })
-        .collect()
+    // Jobs are taken in order, so every job before a failed one was taken and has run;
+    // jobs after the first failure in order may not have.
+    let mut out = Vec::with_capacity(jobs.len());
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok(t)) => out.push(Ok(t)),
+            Some(Err(e)) => {
+                out.push(Err(e));
+                break;
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// A batch (its files, and their names and SHA-256) taken from the state's cache or,
@@ -1190,9 +1206,38 @@ mod tests {
         let done = side_by_side(&jobs, |&j| {
             // Early jobs take longest, so later ones finish first.
             std::thread::sleep(std::time::Duration::from_millis(40 - j));
-            j * 10
+            Ok::<u64, String>(j * 10)
         });
-        assert_eq!(done, jobs.iter().map(|j| j * 10).collect::<Vec<_>>());
-        assert!(side_by_side(&Vec::<u64>::new(), |&j| j).is_empty());
+        let want: Vec<Result<u64, String>> = jobs.iter().map(|j| Ok(j * 10)).collect();
+        assert_eq!(done, want);
+        assert!(side_by_side(&Vec::<u64>::new(), |&j| Ok::<u64, ()>(j)).is_empty());
+    }
+
+    #[test]
+    fn side_by_side_ends_with_the_first_failure_in_job_order() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let ran = AtomicUsize::new(0);
+        let jobs: Vec<u64> = (0..1000).collect();
+        let done = side_by_side(&jobs, |&j| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            // Job 3 fails late, job 5 early: job 3's error is the one reported.
+            match j {
+                3 => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    Err(format!("job {j}"))
+                }
+                5 => Err(format!("job {j}")),
+                _ => Ok(j),
+            }
+        });
+        assert_eq!(done.len(), 4);
+        assert_eq!(done[..3], [Ok(0), Ok(1), Ok(2)]);
+        assert_eq!(done[3], Err("job 3".to_string()));
+        // The jobs after a failure are not started.
+        assert!(
+            ran.load(Ordering::Relaxed) < 100,
+            "{} jobs ran",
+            ran.load(Ordering::Relaxed)
+        );
     }
 }
