@@ -302,11 +302,22 @@ pub fn run(
         .collect();
     let read_started = Instant::now();
     let mut parsed_jobs = side_by_side(&jobs, |&(source, batch)| {
-        let mut t = Timings::default();
-        let read = load_batch(pipeline, source, batch, &mut t)
-            .and_then(|files| parse_loaded(&files, source, &prep.roster, cache.as_ref(), &mut t));
+        let mut timings = Timings::default();
+        let files = load_batch(pipeline, source, batch, &mut timings)?;
+        let (read, origin) =
+            read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?;
+        // A batch whose files a target reads too is kept for it.
+        let share_as = batch
+            .iter()
+            .all(|p| target_files.contains(p))
+            .then(|| shared_key(source, &files));
         observer.advance(batch.len() as u64);
-        read.map(|r| (r, t))
+        Ok::<_, RunError>(SourceBatch {
+            batch: read,
+            origin,
+            timings,
+            share_as,
+        })
     })
     .into_iter();
     for &(source, paths) in &inputs {
@@ -315,48 +326,31 @@ pub fn run(
         let mut counts = Counts::default();
         let mut infos = Vec::new();
         for batch in batches_of(source, paths) {
-            let (b, parsed) = if is_target {
+            let (b, origin) = if is_target {
                 let files = load_batch(pipeline, source, batch, &mut timings)?;
                 // Taken, not copied: a second target of the same files parses them again.
-                match shared.remove(&shared_key(source, file_ids(&files))) {
-                    Some(b) => {
-                        resources.shared_batches += 1;
-                        observer.advance(batch.len() as u64);
-                        (b.for_source(source.index), None)
-                    }
-                    None => {
-                        let read = parse_loaded(
-                            &files,
-                            source,
-                            &prep.roster,
-                            cache.as_ref(),
-                            &mut timings,
-                        )?;
-                        observer.advance(batch.len() as u64);
-                        (read.0, Some(read.1))
-                    }
-                }
+                let read = match shared.remove(&shared_key(source, &files)) {
+                    Some(b) => (b.for_source(source.index), Origin::Shared),
+                    None => read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?,
+                };
+                observer.advance(batch.len() as u64);
+                read
             } else {
-                let ((b, parsed), t) = parsed_jobs
+                let read = parsed_jobs
                     .next()
                     .expect("a result for every source batch")?;
-                timings.extract += t.extract;
-                timings.adapt += t.adapt;
-                timings.normalize += t.normalize;
-                // A batch whose files a target reads too is kept for it.
-                if batch.iter().all(|p| target_files.contains(p)) {
-                    let key = shared_key(
-                        source,
-                        b.infos.iter().map(|f| (f.path.as_str(), f.sha256.as_str())),
-                    );
-                    shared.insert(key, b.clone());
+                timings.extract += read.timings.extract;
+                timings.adapt += read.timings.adapt;
+                timings.normalize += read.timings.normalize;
+                if let Some(key) = read.share_as {
+                    shared.insert(key, read.batch.clone());
                 }
-                (b, Some(parsed))
+                (read.batch, read.origin)
             };
-            match parsed {
-                Some(true) => resources.parsed_batches += 1,
-                Some(false) => resources.cached_batches += 1,
-                None => {}
+            match origin {
+                Origin::Parsed => resources.parsed_batches += 1,
+                Origin::Cached => resources.cached_batches += 1,
+                Origin::Shared => resources.shared_batches += 1,
             }
             counts.read += b.read;
             counts.rejected += b.rejects.len();
@@ -824,8 +818,8 @@ fn batches_of<'a>(source: &Source, paths: &'a [PathBuf]) -> Vec<&'a [PathBuf]> {
 
 /// The key under which a source's batch waits for a target that reads the same files
 /// (by name and content) with the same settings.
-fn shared_key<'a>(source: &Source, files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let ids: Vec<(&str, &str)> = files.collect();
+fn shared_key(source: &Source, files: &[FileData]) -> String {
+    let ids: Vec<(&str, &str)> = file_ids(files).collect();
     format!("{}|{ids:?}", source.parse_settings())
 }
 
@@ -852,23 +846,32 @@ fn file_ids(files: &[FileData]) -> impl Iterator<Item = (&str, &str)> {
         .map(|f| (f.display.as_str(), f.sha256.as_str()))
 }
 
-/// A batch of read files, taken from the cache or parsed; with whether it was parsed.
-fn parse_loaded(
-    files: &[FileData],
-    source: &Source,
-    roster: &Roster,
-    cache: Option<&state::Cache>,
-    timings: &mut Timings,
-) -> Result<(Batch, bool), RunError> {
-    let ids: Vec<(&str, &str)> = file_ids(files).collect();
-    let ctx = source.context(roster);
-    let nctx = source.normalize_context();
-    read_batch((files, &ids), source, (&ctx, &nctx), cache, timings)
+/// Where a run's batch came from (what the manifest's `resources` counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Extracted, adapted and normalized in this run.
+    Parsed,
+    /// Taken from the state's cache.
+    Cached,
+    /// A target's export taken from the source that read the same files.
+    Shared,
+}
+
+/// A source's batch as read by [`side_by_side`]: its timings, and the key under which
+/// it waits for a target that reads the same files.
+struct SourceBatch {
+    batch: Batch,
+    origin: Origin,
+    timings: Timings,
+    share_as: Option<String>,
 }
 
 /// `work` done on every job, two at a time (this thread and one more), each job's result
 /// in job order. A failed job stops the jobs not started yet: the results end with the
 /// first failure in job order (every job before it has run), whatever finished first.
+/// Not a rayon loop over the jobs: a pool thread waiting inside one job's own parallel
+/// loops may steal and start another job (more than two batches in memory at once), and
+/// rayon reports any one failure, not the first in order.
 fn side_by_side<J: Sync, T: Send, E: Send>(
     jobs: &[J],
     work: impl Fn(&J) -> Result<T, E> + Sync,
@@ -912,28 +915,31 @@ fn side_by_side<J: Sync, T: Send, E: Send>(
     out
 }
 
-/// A batch (its files, and their names and SHA-256) taken from the state's cache or,
-/// failing that, parsed (and stored there); with whether it was parsed.
+/// A batch of read files taken from the state's cache (by the files' names and SHA-256)
+/// or, failing that, parsed (and stored there).
 fn read_batch(
-    (files, ids): (&[FileData], &[(&str, &str)]),
+    files: &[FileData],
     source: &Source,
-    (ctx, nctx): (&vendors::SourceContext<'_>, &normalize::NormalizeContext),
+    roster: &Roster,
     cache: Option<&state::Cache>,
     timings: &mut Timings,
-) -> Result<(Batch, bool), RunError> {
-    let key = cache.map(|c| c.key(&source.cache_settings(), ids));
+) -> Result<(Batch, Origin), RunError> {
+    let ids: Vec<(&str, &str)> = file_ids(files).collect();
+    let key = cache.map(|c| c.key(&source.cache_settings(), &ids));
     // Taking a batch from the cache counts as extracting it.
     let t = Instant::now();
     let cached: Option<Batch> = cache.zip(key.as_deref()).and_then(|(c, k)| c.load(k));
     timings.extract += ms(t);
     if let Some(b) = cached {
-        return Ok((b, false));
+        return Ok((b, Origin::Cached));
     }
-    let b = parse_batch(files, source, ctx, nctx, timings);
+    let ctx = source.context(roster);
+    let nctx = source.normalize_context();
+    let b = parse_batch(files, source, &ctx, &nctx, timings);
     if let (Some(c), Some(k)) = (cache, &key) {
         c.store(k, &b)?;
     }
-    Ok((b, true))
+    Ok((b, Origin::Parsed))
 }
 
 /// Extracts, adapts and normalizes one batch.
