@@ -20,9 +20,10 @@ use rayon::prelude::*;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::field_map::FieldMap;
 use crate::reject::{Place, Reason, Reject, Stage};
 
 /// Errors that stop a run: an input that cannot be read at all.
@@ -108,14 +109,14 @@ pub struct Record<'a> {
     /// 1-based line where the record starts.
     pub line: u64,
     /// The record's fields.
-    pub fields: Map<String, Value>,
+    pub fields: FieldMap,
     /// The record's text in the file.
     pub raw: &'a str,
 }
 
 /// What the vendor says about objects: which ones are records although they hold an
 /// envelope-like key (a Lead.Pro webhook delivery `{"event", "data": {lead}}`).
-pub type IsRecord = fn(&Map<String, Value>) -> bool;
+pub type IsRecord = fn(&FieldMap) -> bool;
 
 /// Expands a source path (a file or a glob) into files, sorted by path.
 pub fn resolve(pattern: &Path) -> Result<Vec<PathBuf>, ExtractError> {
@@ -497,7 +498,7 @@ impl<'a> JsonCx<'a, '_, '_> {
                 s,
             ))]
         };
-        let fields: Map<String, Value> = match serde_json::from_str(s) {
+        let fields: FieldMap = match serde_json::from_str(s) {
             Ok(m) => m,
             Err(e) => return malformed(e),
         };
@@ -507,7 +508,7 @@ impl<'a> JsonCx<'a, '_, '_> {
             }
             let key = ENVELOPE_KEYS.iter().find(|k| {
                 matches!(
-                    fields.get(**k),
+                    fields.get(k),
                     Some(Value::Array(_)) | Some(Value::Object(_))
                 )
             });
@@ -531,7 +532,7 @@ impl<'a> JsonCx<'a, '_, '_> {
 }
 
 /// An envelope that reports failure: `status_code` ≥ 300, or a non-empty `errors`/`error`.
-fn error_response(fields: &Map<String, Value>) -> Option<String> {
+fn error_response(fields: &FieldMap) -> Option<String> {
     let status = fields.get("status_code").and_then(|v| match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.parse().ok(),
@@ -539,7 +540,7 @@ fn error_response(fields: &Map<String, Value>) -> Option<String> {
     });
     let errors = ["errors", "error"]
         .iter()
-        .find_map(|k| match fields.get(*k) {
+        .find_map(|k| match fields.get(k) {
             Some(Value::Object(m)) if !m.is_empty() => Some(Value::Object(m.clone()).to_string()),
             Some(Value::Array(a)) if !a.is_empty() => Some(Value::Array(a.clone()).to_string()),
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
@@ -725,7 +726,7 @@ fn csv_row<'a>(
             raw,
         ));
     }
-    let mut fields = Map::new();
+    let mut fields = FieldMap::new();
     for (name, value) in headers.iter().zip(record.iter()) {
         if !value.trim().is_empty() {
             fields.insert(name.clone(), Value::String(value.to_string()));
@@ -773,7 +774,7 @@ mod tests {
         }
     }
 
-    fn no(_: &Map<String, Value>) -> bool {
+    fn no(_: &FieldMap) -> bool {
         false
     }
 
@@ -831,7 +832,7 @@ mod tests {
 
     #[test]
     fn vendor_records_are_not_unwrapped() {
-        fn event(m: &Map<String, Value>) -> bool {
+        fn event(m: &FieldMap) -> bool {
             m.contains_key("event")
         }
         let f = file(
@@ -866,8 +867,14 @@ mod tests {
                 Ok(5)
             ]
         );
-        assert_eq!(r[0].as_ref().unwrap().fields["email"], "a@x.com");
-        assert_eq!(r[3].as_ref().unwrap().fields["name"], "Multi\nLine");
+        assert_eq!(
+            r[0].as_ref().unwrap().fields.get("email").unwrap(),
+            "a@x.com"
+        );
+        assert_eq!(
+            r[3].as_ref().unwrap().fields.get("name").unwrap(),
+            "Multi\nLine"
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub mod cli;
 pub mod dedupe;
 pub mod explain;
 pub mod extract;
+pub mod field_map;
 pub mod fold;
 pub mod hex;
 pub mod lead;

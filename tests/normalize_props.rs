@@ -13,7 +13,7 @@ use leadrecon::normalize::{email, name, phone, time};
 use leadrecon::reject::{Place, Reject};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const CASES: u32 = 64;
 
@@ -175,7 +175,7 @@ fn place() -> Place<'static> {
     }
 }
 
-fn never_a_record(_: &Map<String, Value>) -> bool {
+fn never_a_record(_: &leadrecon::field_map::FieldMap) -> bool {
     false
 }
 

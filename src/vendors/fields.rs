@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::extract::Record;
+use crate::field_map::FieldMap;
 use crate::lead::Lead;
 use crate::redact;
 use crate::reject::{Place, Reason, Reject, Stage};
@@ -23,7 +24,7 @@ pub enum Patch {
 
 /// A record's fields being read by an adapter.
 pub struct Fields<'r> {
-    map: Map<String, Value>,
+    map: FieldMap,
     place: Place<'r>,
     raw: &'r str,
 }
@@ -41,7 +42,7 @@ impl<'r> Fields<'r> {
     /// Fields of a nested object of the same record (a webhook's `data`).
     pub fn nested(&self, map: Map<String, Value>) -> Fields<'r> {
         Fields {
-            map,
+            map: map.into(),
             place: self.place,
             raw: self.raw,
         }
@@ -194,7 +195,11 @@ impl<'r> Fields<'r> {
 }
 
 /// Copies fields into `custom` under `prefix`: text as it is, structures as compact JSON.
-pub fn keep_in_custom(lead: &mut Lead, prefix: &str, map: Map<String, Value>) {
+pub fn keep_in_custom(
+    lead: &mut Lead,
+    prefix: &str,
+    map: impl IntoIterator<Item = (String, Value)>,
+) {
     for (k, v) in map {
         if redact::is_secret_key(&k) {
             continue;

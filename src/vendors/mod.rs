@@ -16,8 +16,8 @@ pub mod write;
 
 use std::collections::BTreeMap;
 
+use crate::field_map::FieldMap;
 use rayon::prelude::*;
-use serde_json::{Map, Value};
 
 use crate::agents::{AgentMatch, Roster};
 use crate::extract::{IsRecord, Record};
@@ -104,7 +104,7 @@ pub struct SourceLeads {
 pub fn is_record(system: System) -> IsRecord {
     match system {
         System::Leadpro => leadpro::is_record,
-        _ => |_: &Map<String, Value>| false,
+        _ => |_: &FieldMap| false,
     }
 }
 

@@ -25,7 +25,9 @@
 pub mod write;
 
 use compact_str::CompactString;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::field_map::FieldMap;
 
 use crate::extract::Record;
 use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
@@ -86,7 +88,7 @@ pub const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// A webhook delivery is a record although it has a `data` key.
-pub fn is_record(fields: &Map<String, Value>) -> bool {
+pub fn is_record(fields: &FieldMap) -> bool {
     fields.contains_key("event")
 }
 

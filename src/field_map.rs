@@ -1,0 +1,161 @@
+//! A record's fields as the adapters read them: a short list of (name, value) pairs.
+//!
+//! A record has a few dozen fields at most, each looked up and taken out once by an
+//! adapter. serde_json's `Map` (an index map) hashes every key with SipHash on insert,
+//! on lookup and again on removal; over a list, comparing the names is cheaper and the
+//! record needs no hash table. The map behaves as serde_json's `Map` with its
+//! `preserve_order` feature, which the project uses: insertion order, a repeated key
+//! replaces the value where the key first stood, and `remove` moves the last field into
+//! the hole (as `Vec::swap_remove`), so the fields an adapter leaves over come in the
+//! same order as before.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// A record's fields, in the order the record gives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldMap(Vec<(String, Value)>);
+
+impl FieldMap {
+    /// No fields.
+    pub fn new() -> FieldMap {
+        FieldMap(Vec::new())
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.0.iter().position(|(k, _)| k == key)
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Sets `key`: a new key goes last, a known one keeps its place. Returns the value
+    /// it replaced.
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self.position(&key) {
+            Some(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            None => {
+                self.0.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// Takes `key` out; the last field moves into its place.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.position(key).map(|i| self.0.swap_remove(i).1)
+    }
+
+    /// How many fields.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The field names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+impl IntoIterator for FieldMap {
+    type Item = (String, Value);
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, Value)> for FieldMap {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(items: I) -> FieldMap {
+        let mut map = FieldMap::new();
+        for (k, v) in items {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+impl From<Map<String, Value>> for FieldMap {
+    /// A JSON object's fields (its keys are distinct already).
+    fn from(map: Map<String, Value>) -> FieldMap {
+        FieldMap(map.into_iter().collect())
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FieldMap, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FieldMap;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<FieldMap, A::Error> {
+                let mut map = FieldMap(Vec::with_capacity(access.size_hint().unwrap_or(16)));
+                while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                    map.insert(k, v);
+                }
+                Ok(map)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn repeated_keys_keep_their_first_place_and_last_value() {
+        let m: FieldMap = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        let s: Map<String, Value> = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        assert_eq!(m, FieldMap::from(s));
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(m.get("a"), Some(&Value::from(3)));
+    }
+
+    #[test]
+    fn not_an_object_is_an_error() {
+        assert!(serde_json::from_str::<FieldMap>("[1]").is_err());
+        assert!(serde_json::from_str::<FieldMap>("{\"a\":").is_err());
+    }
+
+    proptest! {
+        /// Any sequence of inserts and removes leaves the fields, in the order, that
+        /// serde_json's `Map` (preserve_order) leaves.
+        #[test]
+        fn behaves_as_serde_json_map(ops in proptest::collection::vec((any::<bool>(), 0u8..6, 0i32..9), 0..40)) {
+            let mut ours = FieldMap::new();
+            let mut theirs = Map::new();
+            for (insert, k, v) in ops {
+                let key = format!("k{k}");
+                if insert {
+                    prop_assert_eq!(ours.insert(key.clone(), v.into()), theirs.insert(key, v.into()));
+                } else {
+                    prop_assert_eq!(ours.remove(&key), theirs.remove(&key));
+                }
+                prop_assert_eq!(ours.len(), theirs.len());
+            }
+            prop_assert_eq!(ours, FieldMap::from(theirs));
+        }
+    }
+}
