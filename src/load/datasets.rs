@@ -9,6 +9,13 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use polars::prelude::*;
+use polars_parquet::read::ParquetError;
+use polars_parquet::write::{
+    array_to_columns, fallible_streaming_iterator, get_dtype_encoding, CompressedPage,
+    CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding, FileWriter,
+    StatisticsOptions, Version, WriteOptions,
+};
+use rayon::prelude::*;
 
 use crate::lead::Lead;
 use crate::reject::Reject;
@@ -445,18 +452,144 @@ fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> WriteError + '_ {
     }
 }
 
-/// The writer settings every Parquet output shares (zstd): `leadrecon merge` rewrites
-/// the parts' files with them and must get a run's bytes.
-fn parquet_writer(file: BufWriter<File>) -> ParquetWriter<BufWriter<File>> {
-    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None))
+/// Columns whose values come from a small vocabulary (systems, agents, kinds, statuses,
+/// places, decisions, comparison levels and their weights): Parquet dictionary-encodes
+/// them. Every other text or float column is written plain: names, emails, phones, keys
+/// and scores are mostly distinct, and polars would hash every one of their cells only to
+/// find that out (zstd still compresses their repeats).
+const DICTIONARY_COLUMNS: [&str; 23] = [
+    "source_system",
+    "source_name",
+    "source_file",
+    "agent_id",
+    "phone_kind",
+    "kind",
+    "kind_raw",
+    "status",
+    "status_raw",
+    "marketing_source",
+    "city",
+    "region",
+    "country",
+    "decision",
+    "phone_level",
+    "email_level",
+    "first_name_level",
+    "last_name_level",
+    "place_level",
+    "prior_weight",
+    "phone_weight",
+    "email_weight",
+    "place_weight",
+];
+
+/// The encodings of one column's Parquet leaves: dictionary for the vocabulary columns,
+/// integers and times (polars decides those from their range, without hashing), plain
+/// for the rest.
+fn column_encodings(name: &str, dtype: &DataType, field: &ArrowField) -> Vec<Encoding> {
+    let by_type = get_dtype_encoding(&field.dtype);
+    let ranged = dtype.is_integer() || matches!(dtype, DataType::Datetime(..));
+    if ranged || DICTIONARY_COLUMNS.contains(&name) {
+        by_type
+    } else {
+        by_type.into_iter().map(|_| Encoding::Plain).collect()
+    }
 }
 
-/// Writes a frame as one Parquet file.
+/// A Parquet file being written a row group at a time with the settings every Parquet
+/// output shares (zstd, [`column_encodings`]): `leadrecon merge` rewrites the parts'
+/// files with them and must get a run's bytes. Each row group's columns are encoded and
+/// compressed side by side on the rayon pool, then written in column order.
+struct ParquetFile {
+    writer: FileWriter<BufWriter<File>>,
+    encodings: Vec<Vec<Encoding>>,
+    options: WriteOptions,
+}
+
+impl ParquetFile {
+    fn create(path: &Path, schema: &Schema) -> Result<ParquetFile, WriteError> {
+        let err = parquet_error(path);
+        let arrow = schema.to_arrow(CompatLevel::newest());
+        let encodings = schema
+            .iter()
+            .zip(arrow.iter_values())
+            .map(|((name, dtype), field)| column_encodings(name, dtype, field))
+            .collect();
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            compression: CompressionOptions::Zstd(None),
+            version: Version::V1,
+            data_page_size: None,
+        };
+        let writer = FileWriter::try_new(create(path)?, arrow, options).map_err(&err)?;
+        Ok(ParquetFile {
+            writer,
+            encodings,
+            options,
+        })
+    }
+
+    /// Writes `df` as one row group per chunk of its columns.
+    fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let fields = self.writer.parquet_schema().fields().to_vec();
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            let rows = batch.len();
+            if rows == 0 {
+                continue;
+            }
+            let options = self.options;
+            let columns: Vec<Vec<Vec<CompressedPage>>> = batch
+                .columns()
+                .par_iter()
+                .zip(&fields)
+                .zip(&self.encodings)
+                .map(|((array, type_), encodings)| {
+                    array_to_columns(array, type_.clone(), options, encodings)?
+                        .into_iter()
+                        .map(|pages| {
+                            Compressor::new_from_vec(
+                                pages.map(|page| {
+                                    page.map_err(|e| {
+                                        ParquetError::FeatureNotSupported(e.to_string())
+                                    })
+                                }),
+                                options.compression,
+                                vec![],
+                            )
+                            .collect::<Result<Vec<CompressedPage>, ParquetError>>()
+                            .map_err(PolarsError::from)
+                        })
+                        .collect()
+                })
+                .collect::<PolarsResult<_>>()?;
+            let leaves = columns.iter().flatten().map(|pages| {
+                Ok(DynStreamingIterator::new(
+                    fallible_streaming_iterator::convert(pages.iter().map(PolarsResult::Ok)),
+                ))
+            });
+            self.writer.write(rows as u64, DynIter::new(leaves))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> PolarsResult<()> {
+        self.writer.end(None)?;
+        Ok(())
+    }
+}
+
+/// Writes a frame as one Parquet file, a row group per [`GROUP_ROWS`] rows (none for an
+/// empty frame: the file then holds its schema).
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), WriteError> {
-    parquet_writer(create(path)?)
-        .finish(df)
-        .map_err(parquet_error(path))?;
-    Ok(())
+    let err = parquet_error(path);
+    let mut file = ParquetFile::create(path, df.schema())?;
+    let df = &*df;
+    for offset in (0..df.height()).step_by(GROUP_ROWS) {
+        let mut chunk = df.slice(offset as i64, GROUP_ROWS);
+        chunk.rechunk_mut();
+        file.write(&chunk).map_err(&err)?;
+    }
+    file.finish().map_err(&err)
 }
 
 /// Writes frames of one schema as one Parquet file, a row group per frame, so only one
@@ -466,22 +599,18 @@ pub fn write_parquet_groups(
     frames: impl Iterator<Item = PolarsResult<DataFrame>>,
 ) -> Result<(), WriteError> {
     let err = parquet_error(path);
-    let mut writer = None;
+    let mut file = None;
     for df in frames {
         let df = df.map_err(&err)?;
-        if writer.is_none() {
-            writer = Some(
-                parquet_writer(create(path)?)
-                    .batched(df.schema())
-                    .map_err(&err)?,
-            );
+        if file.is_none() {
+            file = Some(ParquetFile::create(path, df.schema())?);
         }
-        if let Some(w) = writer.as_mut() {
-            w.write_batch(&df).map_err(&err)?;
+        if let Some(f) = file.as_mut() {
+            f.write(&df).map_err(&err)?;
         }
     }
-    if let Some(w) = writer {
-        w.finish().map_err(&err)?;
+    if let Some(f) = file {
+        f.finish().map_err(&err)?;
     }
     Ok(())
 }
@@ -532,6 +661,55 @@ mod tests {
     use super::*;
     use crate::lead::{Email, SourceRef, System};
     use chrono::TimeZone;
+
+    #[test]
+    fn vocabulary_columns_get_a_dictionary_and_the_rest_are_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let rows = 1000;
+        let mut df = DataFrame::new(
+            rows,
+            vec![
+                Column::new(
+                    "kind".into(),
+                    (0..rows)
+                        .map(|i| ["buyer", "seller"][i % 2])
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "first_name".into(),
+                    (0..rows).map(|i| ["Ann", "Bo"][i % 2]).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "match_score".into(),
+                    (0..rows).map(|i| (i % 2) as f64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "source_line".into(),
+                    (0..rows).map(|i| (i % 2) as u64).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .unwrap();
+        write_parquet(&path, &mut df).unwrap();
+        let meta = polars_parquet::read::read_metadata(&mut File::open(&path).unwrap()).unwrap();
+        let dictionary = |name: &str| {
+            meta.row_groups[0]
+                .columns_under_root_iter(name)
+                .unwrap()
+                .all(|c| c.dictionary_page_offset().is_some())
+        };
+        // Two values each: polars would dictionary-encode all four.
+        assert!(dictionary("kind"));
+        assert!(dictionary("source_line"));
+        assert!(!dictionary("first_name"));
+        assert!(!dictionary("match_score"));
+        // And the file reads back as written.
+        let back = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
+    }
 
     #[test]
     fn leads_written_together_are_the_files_written_apart() {
