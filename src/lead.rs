@@ -289,9 +289,9 @@ pub struct RawContact {
     /// Full name as written (used to split when first/last are missing).
     pub full_name: String,
     /// Emails in the source's order (primary first); a field may hold several.
-    pub emails: Vec<String>,
+    pub emails: Vec<CompactString>,
     /// Phones in the source's order (primary first); a field may hold several.
-    pub phones: Vec<String>,
+    pub phones: Vec<CompactString>,
     /// Creation time as written.
     pub created_at: String,
     /// Last update time as written.
@@ -301,12 +301,12 @@ pub struct RawContact {
 impl RawContact {
     /// Whether the record names a person or a way to reach one.
     pub fn has_identity(&self) -> bool {
-        let filled = |s: &String| !s.trim().is_empty();
+        let filled = |s: &str| !s.trim().is_empty();
         filled(&self.first_name)
             || filled(&self.last_name)
             || filled(&self.full_name)
-            || self.emails.iter().any(filled)
-            || self.phones.iter().any(filled)
+            || self.emails.iter().any(|s| filled(s))
+            || self.phones.iter().any(|s| filled(s))
     }
 }
 

@@ -8,6 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use compact_str::CompactString;
 use polars::prelude::*;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
@@ -101,7 +102,7 @@ enum Cell<'a> {
     List(Vec<&'a str>),
 }
 
-fn raw_at(v: &[String], i: usize) -> Option<&str> {
+fn raw_at(v: &[CompactString], i: usize) -> Option<&str> {
     v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 

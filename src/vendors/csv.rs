@@ -72,12 +72,12 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     lead.raw.last_name = col("last_name")?.unwrap_or_default();
     lead.raw.full_name = col("full_name")?.unwrap_or_default();
     lead.raw.emails = vec![
-        col("email")?.unwrap_or_default(),
-        col("email2")?.unwrap_or_default(),
+        col("email")?.unwrap_or_default().into(),
+        col("email2")?.unwrap_or_default().into(),
     ];
     lead.raw.phones = vec![
-        col("phone")?.unwrap_or_default(),
-        col("phone2")?.unwrap_or_default(),
+        col("phone")?.unwrap_or_default().into(),
+        col("phone2")?.unwrap_or_default().into(),
     ];
     lead.raw.created_at = col("created_at")?.unwrap_or_default();
     lead.raw.updated_at = col("updated_at")?.unwrap_or_default();

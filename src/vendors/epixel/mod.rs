@@ -86,8 +86,8 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let mut lead = Lead::new(System::Epixel, ctx.source_ref(record, slug));
     lead.raw.first_name = f.string("first_name")?;
     lead.raw.last_name = f.string("last_name")?;
-    lead.raw.emails = vec![f.string("email")?];
-    lead.raw.phones = vec![f.string("phone")?];
+    lead.raw.emails = vec![f.string("email")?.into()];
+    lead.raw.phones = vec![f.string("phone")?.into()];
     lead.raw.created_at = f.text_any(&CREATED)?.unwrap_or_default();
     lead.raw.updated_at = f.text_any(&UPDATED)?.unwrap_or_default();
     lead.marketing_source = f.text("source")?.map(CompactString::from);

@@ -131,8 +131,8 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     lead.raw.first_name = f.string("first_name")?;
     lead.raw.last_name = f.string("last_name")?;
     lead.raw.full_name = f.string("full_name")?;
-    lead.raw.emails = vec![f.string("email")?];
-    lead.raw.phones = vec![f.string("phone")?];
+    lead.raw.emails = vec![f.string("email")?.into()];
+    lead.raw.phones = vec![f.string("phone")?.into()];
     lead.raw.created_at = f.string("created_at")?;
     lead.raw.updated_at = f.string("updated_at")?;
     lead.message = f.text("message")?.map(CompactString::from);

@@ -305,12 +305,12 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
     lead.raw.first_name = v("first_name").unwrap_or_default();
     lead.raw.last_name = v("last_name").unwrap_or_default();
     lead.raw.emails = vec![
-        v("email").unwrap_or_default(),
-        v("second_email").unwrap_or_default(),
+        v("email").unwrap_or_default().into(),
+        v("second_email").unwrap_or_default().into(),
     ];
     lead.raw.phones = vec![
-        v("phone").unwrap_or_default(),
-        v("phone2").unwrap_or_default(),
+        v("phone").unwrap_or_default().into(),
+        v("phone2").unwrap_or_default().into(),
     ];
     lead.raw.created_at = state.created.clone().unwrap_or_default();
     lead.raw.updated_at = state
