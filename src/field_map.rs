@@ -30,7 +30,7 @@ impl FieldMap {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.position(key).map(|i| &self.0[i].1)
     }
 
     /// Whether `key` is present.
@@ -77,16 +77,6 @@ impl IntoIterator for FieldMap {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
-    }
-}
-
-impl FromIterator<(String, Value)> for FieldMap {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(items: I) -> FieldMap {
-        let mut map = FieldMap::new();
-        for (k, v) in items {
-            map.insert(k, v);
-        }
-        map
     }
 }
 

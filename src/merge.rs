@@ -20,7 +20,7 @@ use crate::dedupe;
 use crate::dedupe::score::Model;
 use crate::dedupe::survive::Contact;
 use crate::load::contacts::shown_millionths;
-use crate::load::datasets::{self, WriteError, GROUP_ROWS};
+use crate::load::datasets::{self, WriteError};
 use crate::load::publish::{self, PublishError};
 use crate::load::report::{self, Shape};
 use crate::pipeline::config::Pipeline;
@@ -161,22 +161,9 @@ fn stacked(parts: &[Part], name: &str, by: &[&str]) -> Result<DataFrame, MergeEr
 
 /// Writes a merged frame as the run writes its Parquet outputs.
 fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MergeError> {
-    df.rechunk_mut();
-    if df.height() == 0 {
-        // An empty frame is written whole, for its schema.
-        datasets::write_parquet(path, df)?;
-        return Ok(());
-    }
-    // A row group per chunk of rows, as the run writes it.
-    let df = &*df;
-    datasets::write_parquet_groups(
-        path,
-        (0..df.height()).step_by(GROUP_ROWS).map(|offset| {
-            let mut chunk = df.slice(offset as i64, GROUP_ROWS);
-            chunk.rechunk_mut();
-            Ok(chunk)
-        }),
-    )?;
+    // A row group per chunk of rows, as the run writes it (none when empty: the file
+    // then holds the schema).
+    datasets::write_parquet(path, df)?;
     Ok(())
 }
 

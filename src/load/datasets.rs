@@ -14,7 +14,7 @@ use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     array_to_columns, fallible_streaming_iterator, get_dtype_encoding, CompressedPage,
     CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding, FileWriter,
-    StatisticsOptions, Version, WriteOptions,
+    ParquetType, StatisticsOptions, Version, WriteOptions,
 };
 use rayon::prelude::*;
 
@@ -503,7 +503,8 @@ fn column_encodings(name: &str, dtype: &DataType, field: &ArrowField) -> Vec<Enc
 /// compressed side by side on the rayon pool, then written in column order.
 struct ParquetFile {
     writer: FileWriter<BufWriter<File>>,
-    encodings: Vec<Vec<Encoding>>,
+    /// Each column's Parquet type and its leaves' encodings.
+    columns: Vec<(ParquetType, Vec<Encoding>)>,
     options: WriteOptions,
 }
 
@@ -511,7 +512,7 @@ impl ParquetFile {
     fn create(path: &Path, schema: &Schema) -> Result<ParquetFile, WriteError> {
         let err = parquet_error(path);
         let arrow = schema.to_arrow(CompatLevel::newest());
-        let encodings = schema
+        let encodings: Vec<Vec<Encoding>> = schema
             .iter()
             .zip(arrow.iter_values())
             .map(|((name, dtype), field)| column_encodings(name, dtype, field))
@@ -523,16 +524,22 @@ impl ParquetFile {
             data_page_size: None,
         };
         let writer = FileWriter::try_new(create(path)?, arrow, options).map_err(&err)?;
+        let columns = writer
+            .parquet_schema()
+            .fields()
+            .iter()
+            .cloned()
+            .zip(encodings)
+            .collect();
         Ok(ParquetFile {
             writer,
-            encodings,
+            columns,
             options,
         })
     }
 
     /// Writes `df` as one row group per chunk of its columns.
     fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
-        let fields = self.writer.parquet_schema().fields().to_vec();
         for batch in df.iter_chunks(CompatLevel::newest(), false) {
             let rows = batch.len();
             if rows == 0 {
@@ -542,9 +549,8 @@ impl ParquetFile {
             let columns: Vec<Vec<Vec<CompressedPage>>> = batch
                 .columns()
                 .par_iter()
-                .zip(&fields)
-                .zip(&self.encodings)
-                .map(|((array, type_), encodings)| {
+                .zip(&self.columns)
+                .map(|(array, (type_, encodings))| {
                     array_to_columns(array, type_.clone(), options, encodings)?
                         .into_iter()
                         .map(|pages| {

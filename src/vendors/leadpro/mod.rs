@@ -27,9 +27,8 @@ pub mod write;
 use compact_str::CompactString;
 use serde_json::Value;
 
-use crate::field_map::FieldMap;
-
 use crate::extract::Record;
+use crate::field_map::FieldMap;
 use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
 use crate::reject::{Reason, Reject, Stage};
 use crate::vendors::fields::{keep_in_custom, Fields};
