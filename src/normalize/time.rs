@@ -6,6 +6,9 @@
 //! over 12, else by the source's region: month first only in the US), and Unix epoch
 //! seconds or milliseconds. Naive values are local time in the source's timezone.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, Parsed as Fields, StrftimeItems};
 use chrono::offset::LocalResult;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -55,6 +58,42 @@ const OFFSET_FORMATS: [&str; 4] = [
     "%Y-%m-%dT%H:%M:%S%.f%z",
     "%Y-%m-%d %H:%M:%S%.f %z",
 ];
+const DATE_FORMAT: &str = "%Y-%m-%d";
+const TIME_FORMATS: [&str; 5] = ["%H:%M:%S%.f", "%H:%M", "%I:%M %p", "%I:%M:%S %p", "%I:%M%p"];
+
+/// A list of formats, each parsed into chrono's items once: `parse_from_str` reads the
+/// format text again on every call, and a timestamp may be tried against a dozen formats
+/// before one fits. Reading with the items is what `parse_from_str` does after.
+struct Formats(Vec<Vec<Item<'static>>>);
+
+impl Formats {
+    fn new(formats: &[&str]) -> Formats {
+        Formats(
+            formats
+                .iter()
+                .map(|f| {
+                    StrftimeItems::new(f)
+                        .parse_to_owned()
+                        .expect("the formats above are valid")
+                })
+                .collect(),
+        )
+    }
+
+    /// The first format `s` is written in, read into `finish`'s result.
+    fn read<T>(&self, s: &str, finish: impl Fn(&Fields) -> chrono::ParseResult<T>) -> Option<T> {
+        self.0.iter().find_map(|items| {
+            let mut fields = Fields::new();
+            chrono::format::parse(&mut fields, s, items.iter()).ok()?;
+            finish(&fields).ok()
+        })
+    }
+}
+
+static NAIVE: LazyLock<Formats> = LazyLock::new(|| Formats::new(&NAIVE_FORMATS));
+static OFFSET: LazyLock<Formats> = LazyLock::new(|| Formats::new(&OFFSET_FORMATS));
+static DATE: LazyLock<Formats> = LazyLock::new(|| Formats::new(&[DATE_FORMAT]));
+static TIME: LazyLock<Formats> = LazyLock::new(|| Formats::new(&TIME_FORMATS));
 
 /// Parses a timestamp; `None` when the text is not one we can read.
 pub fn parse(raw: &str, ctx: TimeContext) -> Option<Parsed> {
@@ -75,10 +114,8 @@ pub fn parse(raw: &str, ctx: TimeContext) -> Option<Parsed> {
             return plausible(aware(naive.and_utc()));
         }
     }
-    for f in OFFSET_FORMATS {
-        if let Ok(dt) = DateTime::parse_from_str(s, f) {
-            return plausible(aware(dt.with_timezone(&Utc)));
-        }
+    if let Some(dt) = OFFSET.read(s, Fields::to_datetime) {
+        return plausible(aware(dt.with_timezone(&Utc)));
     }
     if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
         return plausible(aware(dt.with_timezone(&Utc)));
@@ -97,12 +134,10 @@ pub fn parse(raw: &str, ctx: TimeContext) -> Option<Parsed> {
 }
 
 fn parse_naive(s: &str) -> Option<NaiveDateTime> {
-    NAIVE_FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    NAIVE
+        .read(s, |f| f.to_naive_datetime_with_offset(0))
         .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
+            DATE.read(s, Fields::to_naive_date)
                 .map(|d| d.and_time(NaiveTime::MIN))
         })
 }
@@ -133,9 +168,7 @@ fn parse_slash(s: &str, order: DateOrder) -> Option<NaiveDateTime> {
     let date = NaiveDate::from_ymd_opt(y, month, day)?;
     let time = match time {
         None | Some("") => NaiveTime::MIN,
-        Some(t) => ["%H:%M:%S%.f", "%H:%M", "%I:%M %p", "%I:%M:%S %p", "%I:%M%p"]
-            .iter()
-            .find_map(|f| NaiveTime::parse_from_str(t, f).ok())?,
+        Some(t) => TIME.read(t, Fields::to_naive_time)?,
     };
     Some(date.and_time(time))
 }
@@ -176,6 +209,48 @@ fn plausible(p: Parsed) -> Option<Parsed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_read_as_chrono_parse_from_str_does() {
+        let samples = [
+            "2024-03-22 12:00:00",
+            "2024-03-22T12:00:00.250",
+            "2024-03-22 12:00",
+            "2024/03/22 12:00:00",
+            "20240322T120000",
+            "22.03.2024 12:00",
+            "2024-03-22",
+            "2024-03-22 12:00:00+01:00",
+            "2024-03-22 12:00:00 +0100",
+            "2024-03-22T12:00:00-0500",
+            "12:00",
+            "1:05 PM",
+            "1:05:09 am",
+            "2024-02-30 12:00:00",
+            "nonsense",
+            "",
+        ];
+        for s in samples {
+            let naive = NAIVE_FORMATS
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok());
+            assert_eq!(
+                NAIVE.read(s, |f| f.to_naive_datetime_with_offset(0)),
+                naive,
+                "{s}"
+            );
+            let offset = OFFSET_FORMATS
+                .iter()
+                .find_map(|f| DateTime::parse_from_str(s, f).ok());
+            assert_eq!(OFFSET.read(s, Fields::to_datetime), offset, "{s}");
+            let date = NaiveDate::parse_from_str(s, DATE_FORMAT).ok();
+            assert_eq!(DATE.read(s, Fields::to_naive_date), date, "{s}");
+            let time = TIME_FORMATS
+                .iter()
+                .find_map(|f| NaiveTime::parse_from_str(s, f).ok());
+            assert_eq!(TIME.read(s, Fields::to_naive_time), time, "{s}");
+        }
+    }
 
     fn ctx(tz: Option<&str>, order: DateOrder) -> TimeContext {
         TimeContext {
