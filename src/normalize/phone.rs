@@ -251,6 +251,28 @@ pub fn parse_region(code: &str) -> Option<Id> {
     upper.parse::<Id>().ok()
 }
 
+/// Every number-type descriptor of a region's metadata (the general one first), for tests
+/// that hold our reading of numbers to the crate's.
+#[cfg(test)]
+pub(crate) fn descriptors(meta: &phonenumber::Metadata) -> impl Iterator<Item = &Descriptor> {
+    let d = meta.descriptors();
+    [
+        Some(d.general()),
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,21 +285,7 @@ mod tests {
             "US", "GB", "PT", "CA", "IE", "ES", "FR", "DE", "AU", "BR", "IN", "JE",
         ] {
             let meta = db.by_id(region).expect(region);
-            let d = meta.descriptors();
-            let all = [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.voip(),
-                d.personal_number(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ];
-            for desc in all.into_iter().flatten() {
+            for desc in descriptors(meta) {
                 let mut numbers: Vec<String> =
                     desc.example().map(String::from).into_iter().collect();
                 for _ in 0..300 {
