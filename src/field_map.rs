@@ -1,22 +1,32 @@
-//! A record's fields as the adapters read them: a short list of (name, value) pairs.
+//! A JSON object's fields as a short list of (name, value) pairs: a record's fields as the
+//! adapters read them, and a request body as the payload writers make it.
 //!
 //! A record has a few dozen fields at most, each looked up and taken out once by an
-//! adapter. serde_json's `Map` (an index map) hashes every key with SipHash on insert,
-//! on lookup and again on removal; over a list, comparing the names is cheaper and the
-//! record needs no hash table. The map behaves as serde_json's `Map` with its
+//! adapter; a body has a dozen, each set once and read by the checks and the diff.
+//! serde_json's `Map` (an index map) hashes every key with SipHash on insert, on lookup
+//! and again on removal; over a list, comparing the names is cheaper and needs no hash
+//! table. The map behaves as serde_json's `Map` with its
 //! `preserve_order` feature, which the project uses: insertion order, a repeated key
 //! replaces the value where the key first stood, and `remove` moves the last field into
 //! the hole (as `Vec::swap_remove`), so the fields an adapter leaves over come in the
-//! same order as before.
+//! same order as before. Two maps are equal when they hold the same fields, whatever
+//! their order, as two `Map`s are.
 
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-/// A record's fields, in the order the record gives them.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An object's fields, in the order they were given.
+#[derive(Debug, Clone, Default)]
 pub struct FieldMap(Vec<(String, Value)>);
+
+impl PartialEq for FieldMap {
+    fn eq(&self, other: &FieldMap) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
 
 impl FieldMap {
     /// No fields.
@@ -69,6 +79,16 @@ impl FieldMap {
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.0.iter().map(|(k, _)| k)
     }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The fields, in order, their values changeable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+        self.0.iter_mut().map(|(k, v)| (&*k, v))
+    }
 }
 
 impl IntoIterator for FieldMap {
@@ -77,6 +97,70 @@ impl IntoIterator for FieldMap {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a FieldMap {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, Value)>,
+        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl std::ops::Index<&str> for FieldMap {
+    type Output = Value;
+
+    /// The value of `key`, or null when there is none (as indexing a JSON value gives).
+    fn index(&self, key: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+impl Extend<(String, Value)> for FieldMap {
+    /// Inserts each field in turn.
+    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl FromIterator<(String, Value)> for FieldMap {
+    /// The fields in order; a repeated key keeps its first place and takes the last value.
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> FieldMap {
+        let mut map = FieldMap::new();
+        map.extend(iter);
+        map
+    }
+}
+
+impl From<FieldMap> for Map<String, Value> {
+    fn from(map: FieldMap) -> Map<String, Value> {
+        map.0.into_iter().collect()
+    }
+}
+
+impl From<FieldMap> for Value {
+    /// The fields as a JSON object.
+    fn from(map: FieldMap) -> Value {
+        Value::Object(map.into())
+    }
+}
+
+impl Serialize for FieldMap {
+    /// As a JSON object, fields in order.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -124,6 +208,27 @@ mod tests {
     }
 
     #[test]
+    fn equal_whatever_the_order_as_json_maps_are() {
+        let a: FieldMap = serde_json::from_str(r#"{"a":1,"b":[2]}"#).unwrap();
+        let b: FieldMap = serde_json::from_str(r#"{"b":[2],"a":1}"#).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, serde_json::from_str(r#"{"a":1}"#).unwrap());
+        assert_ne!(a, serde_json::from_str(r#"{"a":1,"b":[3]}"#).unwrap());
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"b":[2],"a":1}"#);
+        assert_eq!(
+            Value::from(a.clone()),
+            serde_json::json!({"b": [2], "a": 1})
+        );
+        let collected: FieldMap = [("x".to_string(), Value::from(1)), ("x".into(), 2.into())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            collected.iter().collect::<Vec<_>>(),
+            [(&"x".to_string(), &2.into())]
+        );
+    }
+
+    #[test]
     fn not_an_object_is_an_error() {
         assert!(serde_json::from_str::<FieldMap>("[1]").is_err());
         assert!(serde_json::from_str::<FieldMap>("{\"a\":").is_err());
@@ -145,7 +250,10 @@ mod tests {
                 }
                 prop_assert_eq!(ours.len(), theirs.len());
             }
-            prop_assert_eq!(ours, FieldMap::from(theirs));
+            prop_assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>());
+            prop_assert_eq!(&ours, &FieldMap::from(theirs.clone()));
+            prop_assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&theirs).unwrap());
+            prop_assert_eq!(Map::from(ours), theirs);
         }
     }
 }

@@ -61,7 +61,7 @@ pub struct Sent {
     /// The target's id, when known.
     pub target_id: Option<String>,
     /// The body sent.
-    pub body: serde_json::Map<String, serde_json::Value>,
+    pub body: crate::vendors::write::Body,
 }
 
 /// Headline counts of a run, kept for the next run's manifest.

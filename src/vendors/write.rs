@@ -11,14 +11,14 @@ use chrono_tz::Tz;
 use phonenumber::country::Id;
 use phonenumber::Mode;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::agents::Roster;
 use crate::dedupe::survive::Contact;
 use crate::lead::System;
 
 /// A request body: field → value (strings only for form APIs).
-pub type Body = Map<String, Value>;
+pub type Body = crate::field_map::FieldMap;
 
 /// Create or update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -477,7 +477,7 @@ mod tests {
     use serde_json::json;
 
     fn body(v: Value) -> Body {
-        v.as_object().unwrap().clone()
+        v.as_object().unwrap().clone().into()
     }
 
     #[test]
@@ -585,7 +585,7 @@ mod tests {
         let desired = body(json!({"a": "new", "b": "", "d": "keep"}));
         let current = body(json!({"a": "old", "b": "theirs", "d": "theirs"}));
         assert_eq!(
-            Value::Object(overlay(&current, &desired, &["d"])),
+            Value::from(overlay(&current, &desired, &["d"])),
             json!({"a": "new", "b": "theirs", "d": "theirs"})
         );
     }
@@ -633,7 +633,7 @@ pub(crate) mod tests_support {
             method: "POST",
             path: String::new(),
             content_type: "application/json",
-            body: body.as_object().expect("an object").clone(),
+            body: body.as_object().expect("an object").clone().into(),
         }
     }
 

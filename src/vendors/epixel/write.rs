@@ -150,7 +150,9 @@ pub fn update(d: &Draft, current: &Body, target_id: &str, _ctx: &WriteContext<'_
     }
     let mut body = overlay(current, &d.body, &[]);
     for (k, v) in current {
-        body.entry(k.clone()).or_insert_with(|| v.clone());
+        if !body.contains_key(k) {
+            body.insert(k.clone(), v.clone());
+        }
     }
     body.insert("slug".into(), target_id.into());
     Some((
@@ -248,7 +250,7 @@ mod tests {
         let d = draft(&c, &ctx).unwrap();
         let req = create(&d, &c, &ctx);
         assert_eq!(
-            Value::Object(req.body.clone()),
+            Value::from(req.body.clone()),
             json!({"first_name": "Ann", "last_name": "Lee", "email": "ann.lee@gmail.com",
                 "phone": "3125550142", "status": "prospect",
                 "location": "Chicago, IL, 60611",

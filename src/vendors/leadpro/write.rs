@@ -474,7 +474,7 @@ mod tests {
         assert_eq!(req.method, "PATCH");
         assert_eq!(req.path, "api/v103/leads/500825");
         assert_eq!(
-            Value::Object(req.body),
+            Value::from(req.body),
             json!({"first_name": "Ann", "last_name": "Lee", "postcode": "SW1A 1AA"})
         );
         assert_eq!(notes.len(), 1);

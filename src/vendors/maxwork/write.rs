@@ -185,7 +185,7 @@ mod tests {
         let d = draft(&c, &ctx).unwrap();
         let req = create(&d, &c, &ctx);
         assert_eq!(
-            Value::Object(req.body.clone()),
+            Value::from(req.body.clone()),
             json!({"Public_Reference": "None", "Sender_Name": "Ann Lee",
                 "Sender_Email": "ann.lee@gmail.com", "Sender_Phone": "912345678",
                 "Message": "Imported from Real Geeks", "Lead_Status": "New",
