@@ -14,7 +14,7 @@ use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     array_to_columns, fallible_streaming_iterator, get_dtype_encoding, CompressedPage,
     CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding, FileWriter,
-    ParquetType, StatisticsOptions, Version, WriteOptions,
+    ParquetType, StatisticsOptions, Version, WriteOptions, ZstdLevel,
 };
 use rayon::prelude::*;
 
@@ -498,7 +498,7 @@ fn column_encodings(name: &str, dtype: &DataType, field: &ArrowField) -> Vec<Enc
 }
 
 /// A Parquet file being written a row group at a time with the settings every Parquet
-/// output shares (zstd, [`column_encodings`]): `leadrecon merge` rewrites the parts'
+/// output shares (zstd level 1, [`column_encodings`]): `leadrecon merge` rewrites the parts'
 /// files with them and must get a run's bytes. Each row group's columns are encoded and
 /// compressed side by side on the rayon pool, then written in column order.
 struct ParquetFile {
@@ -519,7 +519,9 @@ impl ParquetFile {
             .collect();
         let options = WriteOptions {
             statistics: StatisticsOptions::default(),
-            compression: CompressionOptions::Zstd(None),
+            compression: CompressionOptions::Zstd(Some(
+                ZstdLevel::try_new(1).expect("1 is a zstd level"),
+            )),
             version: Version::V1,
             data_page_size: None,
         };
