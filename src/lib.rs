@@ -60,6 +60,7 @@ pub mod memo;
 pub mod merge;
 pub mod normalize;
 pub mod pipeline;
+pub mod prefetch;
 pub mod progress;
 pub mod redact;
 pub mod reject;

@@ -420,7 +420,9 @@ pub fn link(
     let candidates = block::candidate_pairs(records, config.scope, block::Limits::default());
     let mut pairs: Vec<ScoredPair> = candidates
         .par_iter()
-        .map(|&(a, b)| {
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            prefetch_ahead(records, &candidates, i);
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
             let levels = Levels::of(ra, rb);
             ScoredPair::new(a, b, levels, &model.score(&levels, ra, Some(&tf)))
@@ -497,6 +499,27 @@ pub fn link(
         model,
         tf,
         person_links: Vec::new(),
+    }
+}
+
+/// How many pairs ahead of the one being scored its records' memory is asked for: the
+/// record twice as far ahead (its emails' address is in it), its emails this far.
+const PREFETCH_PAIRS: usize = 8;
+
+/// Asks for the memory that scoring `pairs[i + PREFETCH_PAIRS]` and, a step earlier, the
+/// pair twice as far will read: the second record of a pair is anywhere among the
+/// records (pairs are sorted by the first), see [`crate::prefetch`].
+#[inline(always)]
+fn prefetch_ahead<R: std::borrow::Borrow<MatchRecord>>(
+    records: &[R],
+    pairs: &[(u32, u32)],
+    i: usize,
+) {
+    if let Some(&(_, b)) = pairs.get(i + 2 * PREFETCH_PAIRS) {
+        crate::prefetch::value(records[b as usize].borrow());
+    }
+    if let Some(&(_, b)) = pairs.get(i + PREFETCH_PAIRS) {
+        crate::prefetch::first(&records[b as usize].borrow().prepared_emails, 1);
     }
 }
 
