@@ -179,17 +179,33 @@ fn pairs_by<R: Borrow<MatchRecord> + Sync>(
     fuzzy: bool,
     across: bool,
 ) -> Vec<(u32, u32)> {
+    debug_assert!(across || second.is_empty(), "a second side is only read across");
     let split = across.then_some(first.len() as u32);
-    let mut keyed: Vec<(u64, u64, u32)> = first
-        .par_iter()
-        .chain(second.par_iter())
-        .enumerate()
-        .flat_map_iter(|(i, r)| {
-            keys_of(r.borrow(), scope, fuzzy)
-                .into_iter()
-                .map(move |(k, at)| (k, at, i as u32))
-        })
-        .collect();
+    // Each record's keys, with its index among `first` followed by `second`; `keep`
+    // filters the keys.
+    let keys_from = |side: &[R], start: usize, keep: &(dyn Fn(u64) -> bool + Sync)| {
+        side.par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, r)| {
+                keys_of(r.borrow(), scope, fuzzy)
+                    .into_iter()
+                    .filter(|&(k, _)| keep(k))
+                    .map(move |(k, at)| (k, at, (start + i) as u32))
+            })
+            .collect::<Vec<(u64, u64, u32)>>()
+    };
+    let mut keyed = if across {
+        // Only blocks with members on both sides make pairs: the first side's keys that
+        // no record of the second has are dropped before sorting (a million golden
+        // records against a target's export share a fraction of their keys with it). The
+        // blocks that remain are whole, so they give the same pairs.
+        let mut keyed = keys_from(second, first.len(), &|_| true);
+        let wanted: foldhash::HashSet<u64> = keyed.iter().map(|&(k, _, _)| k).collect();
+        keyed.extend(keys_from(first, 0, &|k| wanted.contains(&k)));
+        keyed
+    } else {
+        keys_from(first, 0, &|_| true)
+    };
     keyed.par_sort_unstable();
     let mut groups: Vec<&[(u64, u64, u32)]> = Vec::new();
     let mut start = 0;
