@@ -179,7 +179,10 @@ fn pairs_by<R: Borrow<MatchRecord> + Sync>(
     fuzzy: bool,
     across: bool,
 ) -> Vec<(u32, u32)> {
-    debug_assert!(across || second.is_empty(), "a second side is only read across");
+    debug_assert!(
+        across || second.is_empty(),
+        "a second side is only read across"
+    );
     let split = across.then_some(first.len() as u32);
     // Each record's keys, with its index among `first` followed by `second`; `keep`
     // filters the keys.
@@ -221,13 +224,19 @@ fn pairs_by<R: Borrow<MatchRecord> + Sync>(
             start = i;
         }
     }
-    let mut pairs: Vec<(u32, u32)> = groups
+    // Sorted as one number each (`a` in the high half): the same order as the tuples,
+    // and a third less time sorting millions of them.
+    let mut pairs: Vec<u64> = groups
         .par_iter()
         .flat_map_iter(|g| block_pairs(g, limits, split))
+        .map(|(a, b)| (u64::from(a) << 32) | u64::from(b))
         .collect();
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
+        .par_iter()
+        .map(|&p| ((p >> 32) as u32, p as u32))
+        .collect()
 }
 
 fn block_pairs(group: &[(u64, u64, u32)], limits: Limits, split: Option<u32>) -> Vec<(u32, u32)> {
