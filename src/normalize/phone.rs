@@ -4,10 +4,9 @@
 //! valid number and the text is a long run of digits, it is read again as international
 //! (`447911123456` → `+447911123456`): Epixel and spreadsheets drop the `+`.
 
-use compact_str::ToCompactString;
 use phonenumber::country::Id;
 use phonenumber::metadata::Descriptor;
-use phonenumber::{Mode, PhoneNumber, Type};
+use phonenumber::{PhoneNumber, Type};
 
 use crate::lead::{Phone, PhoneKind};
 use crate::memo::Memo;
@@ -114,7 +113,7 @@ fn settled((number, kind): (PhoneNumber, Type), hint: Id) -> (PhoneNumber, Type)
     if number.national().zeros() == 0 {
         return (number, kind);
     }
-    let e164 = number.format().mode(Mode::E164).to_string();
+    let e164 = e164_of(&number);
     parse_valid(None, hint, &e164).unwrap_or((number, kind))
 }
 
@@ -226,6 +225,14 @@ fn starts_with_match(d: &Descriptor, national: &str) -> bool {
     matched.unwrap_or_else(|| d.is_match(national))
 }
 
+/// A number's E.164 text: `+`, the calling code and the national significant number
+/// (leading zeros kept), which is what the crate's E.164 formatting writes. The crate's
+/// formatter first picks the national format pattern (regular expressions over the
+/// number) even for E.164, which does not use it.
+fn e164_of(number: &PhoneNumber) -> compact_str::CompactString {
+    compact_str::format_compact!("+{}{}", number.code().value(), number.national())
+}
+
 fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> NormalizedPhone {
     let kind = match kind {
         Type::Mobile => PhoneKind::Mobile,
@@ -234,7 +241,7 @@ fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> Normal
         _ => PhoneKind::Other,
     };
     NormalizedPhone {
-        phone: Phone(number.format().mode(Mode::E164).to_compact_string()),
+        phone: Phone(e164_of(&number)),
         kind,
         country_inferred,
     }
@@ -276,6 +283,29 @@ pub(crate) fn descriptors(meta: &phonenumber::Metadata) -> impl Iterator<Item = 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phonenumber::Mode;
+
+    #[test]
+    fn e164_text_is_the_crates() {
+        let mut checked = 0;
+        for meta in phonenumber::metadata::DATABASE.iter() {
+            for example in descriptors(meta).filter_map(|d| d.example()) {
+                // Non-geographic entities (`001`) are no region to parse in.
+                let Ok(region) = meta.id().parse() else {
+                    continue;
+                };
+                let Ok(number) = phonenumber::parse(Some(region), example) else {
+                    continue;
+                };
+                assert_eq!(
+                    e164_of(&number),
+                    number.format().mode(Mode::E164).to_string()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
 
     #[test]
     fn anchored_matching_answers_as_the_crate_does() {
