@@ -60,10 +60,11 @@ pub fn find(
         config.scope,
         block::Limits::default(),
     );
+    let scorer = model.scorer();
     pairs.par_extend(candidates.into_par_iter().filter_map(|(a, b)| {
         let (a, b) = (a as usize, b as usize - nc);
         let (ra, rb) = (&contact_records[a], &records[b]);
-        let p = model.score(&Levels::of(ra, rb), ra, Some(tf)).probability;
+        let p = scorer.score(&Levels::of(ra, rb), ra, Some(tf)).probability;
         (p >= config.match_threshold && !conflict(ra, rb)).then_some((p, a, b))
     }));
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));

@@ -280,13 +280,13 @@ impl ScoredPair {
     }
 
     /// The pair's weights and probability as the model scored them.
-    pub fn score(&self, model: &Model) -> Score {
+    pub fn score(&self, scorer: &score::Scorer<'_>) -> Score {
         let idx = self.levels.indices();
-        let mut parts: [f64; 5] = std::array::from_fn(|c| model.weight(c, idx[c]));
+        let mut parts: [f64; 5] = std::array::from_fn(|c| scorer.weight(c, idx[c]));
         for (k, c) in Self::NAMES.into_iter().enumerate() {
             parts[c] = self.names[k];
         }
-        model.score_of_parts(parts)
+        scorer.of_parts(parts)
     }
 }
 
@@ -418,6 +418,7 @@ pub fn link(
 ) -> Linkage {
     let Trained { model, tf } = trained;
     let candidates = block::candidate_pairs(records, config.scope, block::Limits::default());
+    let scorer = model.scorer();
     let mut pairs: Vec<ScoredPair> = candidates
         .par_iter()
         .enumerate()
@@ -425,7 +426,7 @@ pub fn link(
             prefetch_ahead(records, &candidates, i);
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
             let levels = Levels::of(ra, rb);
-            ScoredPair::new(a, b, levels, &model.score(&levels, ra, Some(&tf)))
+            ScoredPair::new(a, b, levels, &scorer.score(&levels, ra, Some(&tf)))
         })
         .collect();
     drop(candidates);
@@ -572,6 +573,7 @@ pub fn link_persons_with(
         }
         return Vec::new();
     }
+    let scorer = model.scorer();
     let mut links: Vec<PersonLink> = block::contact_pairs(records)
         .into_par_iter()
         .filter_map(|(a, b)| {
@@ -580,7 +582,7 @@ pub fn link_persons_with(
                 return None;
             }
             let levels = Levels::of(ra, rb);
-            let score = model.score(&levels, ra, None);
+            let score = scorer.score(&levels, ra, None);
             (score.probability >= config.match_threshold).then_some(PersonLink {
                 a,
                 b,

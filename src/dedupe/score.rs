@@ -130,11 +130,57 @@ impl Model {
 
     /// Scores one pair; `tf` adjusts exact name agreement by how common the name is.
     pub fn score(&self, levels: &Levels, a: &MatchRecord, tf: Option<&TermFrequencies>) -> Score {
-        let idx = levels.indices();
-        let mut parts = [0.0; 5];
-        for (c, part) in parts.iter_mut().enumerate() {
-            *part = self.weight(c, idx[c]);
+        self.scorer().score(levels, a, tf)
+    }
+
+    /// The score of a pair whose comparator weights are `parts`.
+    pub fn score_of_parts(&self, parts: [f64; 5]) -> Score {
+        self.scorer().of_parts(parts)
+    }
+
+    /// The model ready to score many pairs ([`Scorer`]).
+    pub fn scorer(&self) -> Scorer<'_> {
+        Scorer {
+            model: self,
+            prior: self.prior_weight(),
+            weights: std::array::from_fn(|c| {
+                std::array::from_fn(|level| {
+                    if level < LEVEL_COUNTS[c] {
+                        self.weight(c, level)
+                    } else {
+                        f64::NAN
+                    }
+                })
+            }),
         }
+    }
+}
+
+/// Levels of the comparator with the most.
+const MAX_LEVELS: usize = 8;
+const _: () = {
+    let mut c = 0;
+    while c < LEVEL_COUNTS.len() {
+        assert!(LEVEL_COUNTS[c] <= MAX_LEVELS);
+        c += 1;
+    }
+};
+
+/// A model with the prior's weight and every level's weight (two logarithms each)
+/// computed once: scoring millions of pairs computed six of them for every pair. Its
+/// scores are the model's, to the bit.
+pub struct Scorer<'m> {
+    model: &'m Model,
+    prior: f64,
+    weights: [[f64; MAX_LEVELS]; 5],
+}
+
+impl Scorer<'_> {
+    /// [`Model::score`].
+    pub fn score(&self, levels: &Levels, a: &MatchRecord, tf: Option<&TermFrequencies>) -> Score {
+        let idx = levels.indices();
+        let mut parts: [f64; 5] = std::array::from_fn(|c| self.weights[c][idx[c]]);
+        let m = &self.model.m;
         if levels.first == FirstNameLevel::Swapped {
             // "Lee Ann" and "Ann Lee": the swapped level already says both names agree, so
             // the surname adds nothing more; a common name weighs no more than its exact
@@ -148,8 +194,8 @@ impl Model {
                         .fold(1e-4f64, |m, &f| m.max(f))
                         .min(0.2)
                 };
-                let exact = (self.m[2][1].max(FLOOR) / freq(&tf.first)).log2()
-                    + (self.m[3][1].max(FLOOR) / freq(&tf.last)).log2();
+                let exact = (m[2][1].max(FLOOR) / freq(&tf.first)).log2()
+                    + (m[3][1].max(FLOOR) / freq(&tf.last)).log2();
                 parts[2] = parts[2].min(exact);
             }
         } else if let Some(tf) = tf {
@@ -157,26 +203,31 @@ impl Model {
             // seen once does not outweigh everything else).
             if levels.first == FirstNameLevel::Exact {
                 if let Some(f) = tf.first.get(&a.first) {
-                    parts[2] = (self.m[2][1].max(FLOOR) / f.clamp(1e-4, 0.2)).log2();
+                    parts[2] = (m[2][1].max(FLOOR) / f.clamp(1e-4, 0.2)).log2();
                 }
             }
             if levels.last == LastNameLevel::Exact {
                 if let Some(f) = tf.last.get(&a.last) {
-                    parts[3] = (self.m[3][1].max(FLOOR) / f.clamp(1e-4, 0.2)).log2();
+                    parts[3] = (m[3][1].max(FLOOR) / f.clamp(1e-4, 0.2)).log2();
                 }
             }
         }
-        self.score_of_parts(parts)
+        self.of_parts(parts)
     }
 
-    /// The score of a pair whose comparator weights are `parts`.
-    pub fn score_of_parts(&self, parts: [f64; 5]) -> Score {
-        let weight = self.prior_weight() + parts.iter().sum::<f64>();
+    /// [`Model::score_of_parts`].
+    pub fn of_parts(&self, parts: [f64; 5]) -> Score {
+        let weight = self.prior + parts.iter().sum::<f64>();
         Score {
             weight,
             probability: 1.0 / (1.0 + (-weight).exp2()),
             parts,
         }
+    }
+
+    /// [`Model::weight`].
+    pub fn weight(&self, comparator: usize, level: usize) -> f64 {
+        self.weights[comparator][level]
     }
 }
 
@@ -550,7 +601,7 @@ mod tests {
                 for tf in [Some(&tf), None] {
                     let score = model.score(&levels, ra, tf);
                     let kept = ScoredPair::new(i as u32, 0, levels, &score);
-                    let back = kept.score(&model);
+                    let back = kept.score(&model.scorer());
                     assert_eq!(back.weight.to_bits(), score.weight.to_bits());
                     assert_eq!(back.probability.to_bits(), score.probability.to_bits());
                     assert_eq!(kept.probability.to_bits(), score.probability.to_bits());

@@ -142,7 +142,8 @@ pub fn person_links_table<'a>(contacts: &'a [Contact], links: &[PersonLink]) -> 
 /// the level and weight of each comparator.
 pub fn matches_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair], model: &Model) -> Table<'a> {
     let key = |i: u32| leads[i as usize].lead_key.as_str();
-    let scores: Vec<Score> = pairs.iter().map(|p| p.score(model)).collect();
+    let scorer = model.scorer();
+    let scores: Vec<Score> = pairs.iter().map(|p| p.score(&scorer)).collect();
     let mut t = Table::new(pairs.len());
     t.add(
         "lead_key_a",
