@@ -535,9 +535,17 @@ impl Lead {
     /// Records a vendor field we keep but have no column for. Blank values are skipped.
     pub fn set_custom(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let value = value.into();
-        if !value.trim().is_empty() {
-            self.custom.insert(key.into(), value.trim().to_string());
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return;
         }
+        // Most values are trimmed already: they are kept as they came, not copied.
+        let value = if trimmed.len() == value.len() {
+            value
+        } else {
+            trimmed.to_string()
+        };
+        self.custom.insert(key.into(), value);
     }
 
     /// Adds a tag unless blank or already present.

@@ -184,7 +184,7 @@ impl<'r> Fields<'r> {
     }
 
     /// Moves every field not read yet into `into`.
-    pub fn keep_rest_into(self, into: &mut Map<String, Value>) {
+    pub fn keep_rest_into(self, into: &mut FieldMap) {
         into.extend(self.map);
     }
 
@@ -209,7 +209,11 @@ pub fn keep_in_custom(
             Value::String(s) => s,
             other => other.to_string(),
         };
-        lead.set_custom(format!("{prefix}{k}"), value);
+        if prefix.is_empty() {
+            lead.set_custom(k, value);
+        } else {
+            lead.set_custom(format!("{prefix}{k}"), value);
+        }
     }
 }
 

@@ -25,9 +25,10 @@ use std::collections::BTreeMap;
 use compact_str::CompactString;
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::extract::Record;
+use crate::field_map::FieldMap;
 use crate::lead::{Kind, Lead, Quality, SourceRef, Status, System};
 use crate::reject::{Reason, Reject, Stage};
 use crate::vendors::fields::{keep_in_custom, Fields, Patch};
@@ -121,7 +122,7 @@ struct State<'a> {
     id: String,
     deliveries: Vec<Delivery<'a>>,
     values: BTreeMap<&'static str, String>,
-    extra: Map<String, Value>,
+    extra: FieldMap,
     tags: Vec<String>,
     activities: Vec<Value>,
     created: Option<String>,
@@ -180,7 +181,7 @@ struct Read<'a> {
     created: Option<String>,
     tags: Option<Vec<String>>,
     activities: Vec<Value>,
-    extra: Map<String, Value>,
+    extra: FieldMap,
 }
 
 fn read<'a>(record: &mut Record<'a>, ctx: &SourceContext<'_>) -> Result<Read<'a>, Reject> {
@@ -221,7 +222,7 @@ fn read<'a>(record: &mut Record<'a>, ctx: &SourceContext<'_>) -> Result<Read<'a>
     };
     let activities = f.list("activities")?.unwrap_or_default();
     f.text("site_login_url")?;
-    let mut extra = Map::new();
+    let mut extra = FieldMap::new();
     if action != "activity_added" {
         f.keep_rest_into(&mut extra);
     }
