@@ -159,14 +159,6 @@ fn stacked(parts: &[Part], name: &str, by: &[&str]) -> Result<DataFrame, MergeEr
     Ok(sorted)
 }
 
-/// Writes a merged frame as the run writes its Parquet outputs.
-fn write_frame(path: &Path, df: &mut DataFrame) -> Result<(), MergeError> {
-    // A row group per chunk of rows, as the run writes it (none when empty: the file
-    // then holds the schema).
-    datasets::write_parquet(path, df)?;
-    Ok(())
-}
-
 /// A part's CSV: its header and rows.
 fn read_csv(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), MergeError> {
     let mut r = csv::Reader::from_path(path).map_err(unreadable(path))?;
@@ -344,7 +336,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
             .or_insert_with(|| r[0].to_string());
     }
     drop(leads);
-    write_frame(
+    datasets::write_parquet(
         &dir.join("leads.parquet"),
         &mut stacked(&parts, "leads.parquet", &["lead_key"])?,
     )?;
@@ -375,7 +367,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
     frame
         .replace("person_id", Column::new("person_id".into(), &persons))
         .map_err(unreadable(Path::new("contacts.parquet")))?;
-    write_frame(&dir.join("contacts.parquet"), &mut frame)?;
+    datasets::write_parquet(&dir.join("contacts.parquet"), &mut frame)?;
 
     let mut matches = stacked(&parts, "matches.parquet", &["lead_key_a", "lead_key_b"])?;
     let probabilities: Vec<f64> = matches
@@ -383,7 +375,7 @@ pub fn merge(pipeline: &Pipeline, dirs: &[PathBuf], out: &Path) -> Result<Manife
         .and_then(|c| c.f64().map(|p| p.into_no_null_iter().collect()))
         .map_err(unreadable(Path::new("matches.parquet")))?;
     if matches.height() > 0 {
-        write_frame(&dir.join("matches.parquet"), &mut matches)?;
+        datasets::write_parquet(&dir.join("matches.parquet"), &mut matches)?;
     } else {
         std::fs::copy(first.join("matches.parquet"), dir.join("matches.parquet"))
             .map_err(unreadable(&first.join("matches.parquet")))?;

@@ -24,11 +24,3 @@ pub fn value<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
-
-/// [`value`] for the first `n` items of a slice.
-#[inline(always)]
-pub fn first<T>(items: &[T], n: usize) {
-    for item in items.iter().take(n) {
-        self::value(item);
-    }
-}

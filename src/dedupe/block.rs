@@ -46,14 +46,8 @@ fn key_hash(kind: u8, agent: Option<&str>, value: &str) -> u64 {
 /// sorted after), so a fast hash does: foldhash with a fixed seed.
 fn key_hash_of(kind: u8, agent: Option<&str>, pieces: &[&str]) -> u64 {
     use std::hash::BuildHasher;
-    let mut h = foldhash::fast::FixedState::with_seed(0x6c65_6164_7265_636f).build_hasher();
-    kind.hash(&mut h);
-    agent.hash(&mut h);
-    for piece in pieces {
-        h.write(piece.as_bytes());
-    }
-    h.write_u8(0xff);
-    h.finish()
+    let h = foldhash::fast::FixedState::with_seed(0x6c65_6164_7265_636f).build_hasher();
+    hash_key(h, kind, agent, pieces)
 }
 
 /// Where a record stands among one agent's records of its name: the number decides who
@@ -61,10 +55,19 @@ fn key_hash_of(kind: u8, agent: Option<&str>, pieces: &[&str]) -> u64 {
 /// and machine), of the pieces joined (a `str` hashes as its bytes and a 0xff, and
 /// SipHash reads its input as one stream).
 fn name_group(agent: &str, first: &str, last: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    0u8.hash(&mut h);
-    Some(agent).hash(&mut h);
-    for piece in [first, "|", last] {
+    hash_key(
+        std::hash::DefaultHasher::new(),
+        0,
+        Some(agent),
+        &[first, "|", last],
+    )
+}
+
+/// The kind, the agent and the value's pieces (then a 0xff, as a `str` ends) through `h`.
+fn hash_key(mut h: impl Hasher, kind: u8, agent: Option<&str>, pieces: &[&str]) -> u64 {
+    kind.hash(&mut h);
+    agent.hash(&mut h);
+    for piece in pieces {
         h.write(piece.as_bytes());
     }
     h.write_u8(0xff);

@@ -520,7 +520,9 @@ fn prefetch_ahead<R: std::borrow::Borrow<MatchRecord>>(
         crate::prefetch::value(records[b as usize].borrow());
     }
     if let Some(&(_, b)) = pairs.get(i + PREFETCH_PAIRS) {
-        crate::prefetch::first(&records[b as usize].borrow().prepared_emails, 1);
+        if let Some(email) = records[b as usize].borrow().prepared_emails.first() {
+            crate::prefetch::value(email);
+        }
     }
 }
 

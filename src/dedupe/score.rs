@@ -133,11 +133,6 @@ impl Model {
         self.scorer().score(levels, a, tf)
     }
 
-    /// The score of a pair whose comparator weights are `parts`.
-    pub fn score_of_parts(&self, parts: [f64; 5]) -> Score {
-        self.scorer().of_parts(parts)
-    }
-
     /// The model ready to score many pairs ([`Scorer`]).
     pub fn scorer(&self) -> Scorer<'_> {
         Scorer {
@@ -215,7 +210,7 @@ impl Scorer<'_> {
         self.of_parts(parts)
     }
 
-    /// [`Model::score_of_parts`].
+    /// The score of a pair whose comparator weights are `parts`.
     pub fn of_parts(&self, parts: [f64; 5]) -> Score {
         let weight = self.prior + parts.iter().sum::<f64>();
         Score {

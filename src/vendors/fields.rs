@@ -209,11 +209,12 @@ pub fn keep_in_custom(
             Value::String(s) => s,
             other => other.to_string(),
         };
-        if prefix.is_empty() {
-            lead.set_custom(k, value);
+        let key = if prefix.is_empty() {
+            k
         } else {
-            lead.set_custom(format!("{prefix}{k}"), value);
-        }
+            format!("{prefix}{k}")
+        };
+        lead.set_custom(key, value);
     }
 }
 

@@ -16,11 +16,11 @@ pub mod write;
 
 use std::collections::BTreeMap;
 
-use crate::field_map::FieldMap;
 use rayon::prelude::*;
 
 use crate::agents::{AgentMatch, Roster};
 use crate::extract::{IsRecord, Record};
+use crate::field_map::FieldMap;
 use crate::lead::{Lead, Quality, SourceRef, System};
 use crate::reject::{Place, Reason, Reject, Stage};
 

@@ -235,12 +235,15 @@ fn phone_for_uncached(e164: &str, region: Id, style: PhoneStyle) -> Option<Strin
         .map(|m| m.country_code());
     let digits = e164.strip_prefix('+')?;
     let code = code.map(|c| c.to_string());
-    let home = code.as_deref().filter(|c| digits.starts_with(c));
+    // The national significant number when the number is of the target's calling code.
+    let national = code.as_deref().and_then(|c| digits.strip_prefix(c));
+    let home = national.is_some();
     let parsed = || {
-        home.and_then(|c| number_of_e164(c, &digits[c.len()..]))
+        code.as_deref()
+            .zip(national)
+            .and_then(|(c, n)| number_of_e164(c, n))
             .or_else(|| phonenumber::parse(None, e164).ok())
     };
-    let home = home.is_some();
     Some(match (style, home) {
         (PhoneStyle::National, true) => parsed()?.format().mode(Mode::National).to_string(),
         (PhoneStyle::National, false) => parsed()?.format().mode(Mode::International).to_string(),
