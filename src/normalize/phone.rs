@@ -29,19 +29,101 @@ pub fn split_field(raw: &str) -> impl Iterator<Item = &str> {
         .filter(|s| s.chars().filter(char::is_ascii_digit).count() >= 3)
 }
 
-/// Numbers normalized so far in this process, by text and region: the same number comes
-/// back in every record of a lead (a Real Geeks update, a Lead.Pro webhook and its dump)
-/// and every lead of a person, and libphonenumber's parse is the costliest step of
+/// Numbers normalized so far in this process, by what libphonenumber reads of their text
+/// and the region: the same number comes back in every record of a lead (a Real Geeks
+/// update, a Lead.Pro webhook and its dump) and every lead of a person, written with
+/// different punctuation, and libphonenumber's parse is the costliest step of
 /// normalizing. About two million numbers at most (~150 MB).
-fn memo() -> &'static Memo<(String, Id), Option<NormalizedPhone>> {
-    static MEMO: std::sync::OnceLock<Memo<(String, Id), Option<NormalizedPhone>>> =
+fn memo() -> &'static Memo<(Reading, Id), Option<NormalizedPhone>> {
+    static MEMO: std::sync::OnceLock<Memo<(Reading, Id), Option<NormalizedPhone>>> =
         std::sync::OnceLock::new();
     MEMO.get_or_init(|| Memo::new(1 << 21))
 }
 
 /// Normalizes one number, or `None` when it is not a valid number.
 pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
-    memo().get_or((raw.to_string(), region), || parse_uncached(raw, region))
+    let reading = Reading::of(raw);
+    let digits = match reading {
+        Reading::Digits(d) => Some(d),
+        Reading::Text(_) => None,
+    };
+    memo().get_or((reading, region), || match digits {
+        Some(d) => parse_uncached(&d.text(), region),
+        None => parse_uncached(raw, region),
+    })
+}
+
+/// What libphonenumber reads of a number's text. Text of digits, ASCII spaces, dashes,
+/// dots and parentheses, maybe after a `+`, reads as its digits and the `+`: the parser
+/// keeps only those of such text before it looks at the number (a `(0)` after the
+/// country code is a national prefix, which it strips by digits). So `(312) 908-0062`,
+/// `312.908.0062` and `3129080062` are one number to parse, and the memo's key needs no
+/// string. Anything else (letters, an extension, other punctuation, more than 19 digits,
+/// a `+` number with separators but no space, which the crate reads as RFC 3966) is read
+/// as written. `reading_the_digits_reads_as_the_text` holds the two readings
+/// equal on every region's example numbers in their usual formats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Reading {
+    /// Digits and maybe a `+`.
+    Digits(Digits),
+    /// The text, cleaned of `tel:` and surrounding space.
+    Text(String),
+}
+
+/// A number's digits as a number, how many there are (leading zeros count), and whether
+/// a `+` came first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Digits {
+    value: u64,
+    len: u8,
+    plus: bool,
+}
+
+impl Reading {
+    fn of(raw: &str) -> Reading {
+        let text = clean(raw);
+        Digits::of(text).map_or_else(|| Reading::Text(text.to_string()), Reading::Digits)
+    }
+}
+
+impl Digits {
+    /// The most digits a `u64` holds, whatever they are.
+    const MAX: u8 = 19;
+
+    /// The digits of text made of digits and `[ -.()]` only, maybe after a `+`.
+    fn of(text: &str) -> Option<Digits> {
+        let (plus, rest) = match text.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mut value, mut len) = (0u64, 0u8);
+        let (mut space, mut separator) = (false, false);
+        for b in rest.bytes() {
+            match b {
+                b'0'..=b'9' if len < Self::MAX => {
+                    value = value * 10 + u64::from(b - b'0');
+                    len += 1;
+                }
+                b' ' => space = true,
+                b'-' | b'.' | b'(' | b')' => separator = true,
+                _ => return None,
+            }
+        }
+        // Text without spaces is first tried as RFC 3966 (`+44-20-7946-0958`), whose
+        // calling code is the digits before the first separator, not the parser's pick.
+        let rfc3966 = plus && separator && !space;
+        (len > 0 && !rfc3966).then_some(Digits { value, len, plus })
+    }
+
+    /// The text to parse: the digits, leading zeros kept, after the `+` if there was one.
+    fn text(self) -> String {
+        let plus = if self.plus { "+" } else { "" };
+        format!(
+            "{plus}{:0width$}",
+            self.value,
+            width = usize::from(self.len)
+        )
+    }
 }
 
 /// How many compiled patterns libphonenumber's metadata keeps. The `phonenumber` crate
@@ -339,6 +421,109 @@ mod tests {
                     assert!(starts_with_match(desc, e), "{region} {e}");
                 }
             }
+        }
+    }
+
+    /// Every region's example numbers, written in the crate's national and international
+    /// formats and the ways exports write them, parse the same from their digits as from
+    /// their text.
+    #[test]
+    fn reading_the_digits_reads_as_the_text() {
+        let mut checked = 0;
+        for meta in phonenumber::metadata::DATABASE.iter() {
+            let Ok(region) = meta.id().parse::<Id>() else {
+                continue;
+            };
+            for example in descriptors(meta).filter_map(|d| d.example()) {
+                let Ok(number) = phonenumber::parse(Some(region), example) else {
+                    continue;
+                };
+                let national = number.format().mode(Mode::National).to_string();
+                let international = number.format().mode(Mode::International).to_string();
+                let dotted = national.replace(' ', ".");
+                let with_zero = format!("+{} (0){}", number.code().value(), number.national());
+                let idd = format!("00{}{}", number.code().value(), number.national());
+                for text in [
+                    example.to_string(),
+                    national,
+                    international,
+                    dotted,
+                    with_zero,
+                    idd,
+                    format!("1-{example}"),
+                    format!("  ({example}) "),
+                ] {
+                    let Some(digits) = Digits::of(clean(&text)) else {
+                        continue;
+                    };
+                    for source in [region, Id::US, Id::GB, Id::PT] {
+                        assert_eq!(
+                            parse_uncached(&digits.text(), source),
+                            parse_uncached(&text, source),
+                            "{text:?} ({:?}) read in {source:?}",
+                            digits.text()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        // Random digits, valid or not, with random punctuation.
+        let mut rng = fastrand::Rng::with_seed(19);
+        for _ in 0..3000 {
+            let mut text = String::from(["", "+", "00", "1-", "0"][rng.usize(..5)]);
+            for _ in 0..rng.usize(3..16) {
+                text.push(char::from(b'0' + rng.u8(..10)));
+                if rng.u8(..4) == 0 {
+                    text.push([' ', '-', '.', '(', ')', ' '][rng.usize(..6)]);
+                }
+            }
+            let Some(digits) = Digits::of(clean(&text)) else {
+                // `+` and separators without a space: the RFC 3966 form.
+                assert!(
+                    text.starts_with('+') && !clean(&text).contains(' '),
+                    "{text}"
+                );
+                continue;
+            };
+            for source in [Id::US, Id::GB, Id::PT, Id::IN] {
+                assert_eq!(
+                    parse_uncached(&digits.text(), source),
+                    parse_uncached(&text, source),
+                    "{text:?} read in {source:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 40_000, "{checked}");
+    }
+
+    #[test]
+    fn readings() {
+        let d = |text: &str| match Reading::of(text) {
+            Reading::Digits(d) => Some(d.text()),
+            Reading::Text(_) => None,
+        };
+        assert_eq!(d(" tel:(312) 908-0062 ").as_deref(), Some("3129080062"));
+        assert_eq!(d("+44 (0)7911 123456").as_deref(), Some("+4407911123456"));
+        assert_eq!(d("0044.7911.123456").as_deref(), Some("00447911123456"));
+        assert_eq!(
+            d("9999999999999999999").as_deref(),
+            Some("9999999999999999999")
+        );
+        assert_eq!(d("+1 312-908-0062").as_deref(), Some("+13129080062"));
+        for text in [
+            "+1-312-908-0062",
+            "312 908 0062 ext 4",
+            "1+312",
+            "++1 312",
+            "312/908",
+            "12345678901234567890",
+            "",
+            "+",
+            "()",
+        ] {
+            assert_eq!(d(text), None, "{text}");
         }
     }
 
