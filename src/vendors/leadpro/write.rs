@@ -80,6 +80,58 @@ pub fn lead_type(kind: Kind) -> Option<&'static str> {
     })
 }
 
+/// The contact's extra fields that a Lead.Pro lead carries: those [`Picked::slot`] names,
+/// and the `meta.` ones. Taken in one pass over the contact's fields instead of a search
+/// per name: a million contacts' drafts spent most of their time in those searches.
+struct Picked<'a> {
+    fields: [Option<&'a str>; Picked::SLOTS],
+    meta: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Picked<'a> {
+    const SLOTS: usize = 11;
+
+    /// Where a field the draft reads by name is kept.
+    fn slot(key: &str) -> Option<usize> {
+        Some(match key {
+            "title" => 0,
+            "advert_address" => 1,
+            "advert_postcode" => 2,
+            "advert_url" => 3,
+            "advert_image" => 4,
+            "utm_source" => 5,
+            "utm_medium" => 6,
+            "utm_campaign" => 7,
+            "utm_term" => 8,
+            "utm_content" => 9,
+            "gdpr_checkbox" => 10,
+            _ => return None,
+        })
+    }
+
+    fn of(c: &'a Contact) -> Picked<'a> {
+        let mut picked = Picked {
+            fields: [None; Picked::SLOTS],
+            meta: Vec::new(),
+        };
+        for (k, v) in &c.custom {
+            if let Some(name) = k.strip_prefix("meta.") {
+                picked.meta.push((name, v));
+            } else if let Some(i) = Picked::slot(k) {
+                picked.fields[i] = Some(v);
+            }
+        }
+        picked
+    }
+
+    /// The value of a field [`Picked::slot`] names.
+    fn get(&self, key: &str) -> Option<&'a str> {
+        let slot = Picked::slot(key);
+        debug_assert!(slot.is_some(), "`{key}` has no slot");
+        slot.and_then(|i| self.fields[i])
+    }
+}
+
 /// The contact as a Lead.Pro lead (blank fields left out).
 pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     let mut d = Draft::default();
@@ -98,7 +150,8 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         .as_deref()
         .and_then(|p| phone_for(p, ctx.region, PhoneStyle::NationalDigits));
     d.text_if("phone", phone.as_deref());
-    let custom = |k: &str| c.custom.get(k).map(String::as_str);
+    let picked = Picked::of(c);
+    let custom = |k: &str| picked.get(k);
     d.text_if("title", custom("title"));
     d.text_if("advert_address", custom("advert_address"));
     d.text_if("advert_postcode", custom("advert_postcode"));
@@ -157,10 +210,8 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
         None => {}
     }
     let mut meta = Map::new();
-    for (k, v) in &c.custom {
-        if let Some(name) = k.strip_prefix("meta.") {
-            meta.insert(name.to_string(), Value::String(v.clone()));
-        }
+    for (name, v) in picked.meta {
+        meta.insert(name.to_string(), Value::String(v.to_string()));
     }
     meta.insert(
         "leadrecon_contact_id".into(),
