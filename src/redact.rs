@@ -10,7 +10,32 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// Whether a field with this name holds a credential and must never be copied.
+///
+/// Asked for every leftover field of every record, and records of one export repeat the
+/// same few dozen names: each thread remembers its answers (at most [`NAMES_KEPT`] names,
+/// forgotten all at once past that).
 pub fn is_secret_key(name: &str) -> bool {
+    thread_local! {
+        static SEEN: std::cell::RefCell<foldhash::HashMap<Box<str>, bool>> =
+            std::cell::RefCell::new(foldhash::HashMap::default());
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(&secret) = seen.get(name) {
+            return secret;
+        }
+        let secret = names_a_secret(name);
+        if seen.len() >= NAMES_KEPT {
+            seen.clear();
+        }
+        seen.insert(name.into(), secret);
+        secret
+    })
+}
+
+/// How many field names each thread remembers [`is_secret_key`]'s answer for.
+const NAMES_KEPT: usize = 4096;
+
+fn names_a_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace(['-', ' '], "_");
     const PARTS: [&str; 12] = [
         "api_key",
@@ -82,6 +107,25 @@ mod tests {
         }
         for k in ["email", "lead_id", "source", "tags", "accessibility"] {
             assert!(!is_secret_key(k), "{k}");
+        }
+    }
+
+    /// The remembered answers are the computed ones, asked again, and after the memory
+    /// was emptied by more names than it keeps.
+    #[test]
+    fn remembered_answers_stay_right() {
+        let names: Vec<String> = (0..NAMES_KEPT + 10)
+            .map(|i| match i % 3 {
+                0 => format!("field_{i}"),
+                1 => format!("x_{i}_token"),
+                _ => format!("Private-Key {i}"),
+            })
+            .collect();
+        for _ in 0..2 {
+            for name in &names {
+                assert_eq!(is_secret_key(name), names_a_secret(name), "{name}");
+                assert_eq!(is_secret_key(name), !name.starts_with("field_"), "{name}");
+            }
         }
     }
 
