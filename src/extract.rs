@@ -115,8 +115,9 @@ pub struct Record<'a> {
 }
 
 /// What the vendor says about objects: which ones are records although they hold an
-/// envelope-like key (a Lead.Pro webhook delivery `{"event", "data": {lead}}`).
-pub type IsRecord = fn(&FieldMap) -> bool;
+/// envelope-like key (a Lead.Pro webhook delivery `{"event", "data": {lead}}`), by their
+/// field names (`has` tells whether the object has a field).
+pub type IsRecord = fn(has: &dyn Fn(&str) -> bool) -> bool;
 
 /// Expands a source path (a file or a glob) into files, sorted by path.
 pub fn resolve(pattern: &Path) -> Result<Vec<PathBuf>, ExtractError> {
@@ -280,10 +281,8 @@ pub fn field_names(file: &FileData, is_record: IsRecord) -> Vec<String> {
         },
         is_record,
     };
-    cx.walk(first)
-        .into_iter()
-        .find_map(Result::ok)
-        .map(|r| r.fields.keys().cloned().collect())
+    cx.first_record(first)
+        .map(|fields| fields.keys().cloned().collect())
         .unwrap_or_default()
 }
 
@@ -470,8 +469,15 @@ impl<'a> JsonCx<'a, '_, '_> {
         let s = raw.get();
         let line = self.lines.line(self.offset(s));
         match s.as_bytes().first() {
+            // An envelope's array of records: read side by side, in order.
             Some(b'[') => match serde_json::from_str::<Vec<&'a RawValue>>(s) {
-                Ok(items) => items.into_iter().flat_map(|i| self.walk(i)).collect(),
+                Ok(items) => items
+                    .into_par_iter()
+                    .map(|i| self.walk(i))
+                    .collect::<Vec<Found<'a>>>()
+                    .into_iter()
+                    .flatten()
+                    .collect(),
                 Err(e) => vec![Err(self.reject(
                     line,
                     Reason::MalformedJson,
@@ -490,6 +496,13 @@ impl<'a> JsonCx<'a, '_, '_> {
     }
 
     fn object(&self, line: u64, s: &'a str) -> Found<'a> {
+        match self.large_object(s) {
+            Some(Shape::ErrorResponse(problem)) => {
+                return vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))]
+            }
+            Some(Shape::Envelope(inner)) => return self.walk(inner),
+            None => {}
+        }
         let malformed = |e: serde_json::Error| {
             vec![Err(self.reject(
                 line,
@@ -502,7 +515,7 @@ impl<'a> JsonCx<'a, '_, '_> {
             Ok(m) => m,
             Err(e) => return malformed(e),
         };
-        if !(self.is_record)(&fields) {
+        if !(self.is_record)(&|k| fields.contains_key(k)) {
             if let Some(problem) = error_response(&fields) {
                 return vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))];
             }
@@ -528,6 +541,100 @@ impl<'a> JsonCx<'a, '_, '_> {
             fields,
             raw: s,
         })]
+    }
+}
+
+/// Objects this long are looked at field by field before their values are read: an
+/// envelope (a page of an API's list, `{"data": {"results": [...]}}`) is megabytes, and
+/// reading all of it into values only to find the array of records in it read every
+/// record twice more, on one thread. Records are a few hundred bytes.
+const LARGE_OBJECT: usize = 64 * 1024;
+
+/// What a large object turned out to be, from its fields' names and raw text.
+enum Shape<'a> {
+    /// An envelope reporting failure.
+    ErrorResponse(String),
+    /// An envelope around this value.
+    Envelope(&'a RawValue),
+}
+
+/// An object's fields as names and raw text, in order.
+struct ShallowFields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for ShallowFields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ShallowFields<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(field) = access.next_entry::<String, &'de RawValue>()? {
+                    fields.push(field);
+                }
+                Ok(ShallowFields(fields))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+impl<'a> JsonCx<'a, '_, '_> {
+    /// An object of at least [`LARGE_OBJECT`] bytes that is an envelope, decided as
+    /// [`JsonCx::object`] decides on its values: not a record by the vendor's rule, then
+    /// an error response, then the first envelope key holding an array or object (a
+    /// repeated field counts by its last value, as when read into values). `None` for
+    /// anything else (a record, a malformed object), which is read in full.
+    fn large_object(&self, s: &'a str) -> Option<Shape<'a>> {
+        if s.len() < LARGE_OBJECT {
+            return None;
+        }
+        let ShallowFields(fields) = serde_json::from_str(s).ok()?;
+        let last = |k: &str| fields.iter().rev().find(|(n, _)| n == k).map(|(_, v)| *v);
+        if (self.is_record)(&|k| last(k).is_some()) {
+            return None;
+        }
+        // The fields an error response is told by, read into values.
+        let reports: FieldMap = ["status_code", "errors", "error"]
+            .into_iter()
+            .filter_map(|k| Some((k.to_string(), serde_json::from_str(last(k)?.get()).ok()?)))
+            .collect();
+        if let Some(problem) = error_response(&reports) {
+            return Some(Shape::ErrorResponse(problem));
+        }
+        ENVELOPE_KEYS
+            .iter()
+            .find_map(|k| last(k).filter(|v| v.get().starts_with(['[', '{'])))
+            .map(Shape::Envelope)
+    }
+
+    /// The fields of the first record in a value, the one [`JsonCx::walk`] finds first,
+    /// without reading the records after it.
+    fn first_record(&self, raw: &'a RawValue) -> Option<FieldMap> {
+        let s = raw.get();
+        match s.as_bytes().first() {
+            Some(b'[') => serde_json::from_str::<Vec<&'a RawValue>>(s)
+                .ok()?
+                .into_iter()
+                .find_map(|i| self.first_record(i)),
+            Some(b'{') => match self.large_object(s) {
+                Some(Shape::ErrorResponse(_)) => None,
+                Some(Shape::Envelope(inner)) => self.first_record(inner),
+                None => self
+                    .object(0, s)
+                    .into_iter()
+                    .find_map(Result::ok)
+                    .map(|r| r.fields),
+            },
+            _ => None,
+        }
     }
 }
 
@@ -774,8 +881,12 @@ mod tests {
         }
     }
 
-    fn no(_: &FieldMap) -> bool {
+    fn no(_: &dyn Fn(&str) -> bool) -> bool {
         false
+    }
+
+    fn event(has: &dyn Fn(&str) -> bool) -> bool {
+        has("event")
     }
 
     fn lines_of(v: &[Result<Record<'_>, Reject>]) -> Vec<Result<u64, (u64, &'static str)>> {
@@ -832,15 +943,80 @@ mod tests {
 
     #[test]
     fn vendor_records_are_not_unwrapped() {
-        fn event(m: &FieldMap) -> bool {
-            m.contains_key("event")
-        }
         let f = file(
             r#"[{"event": "lead.created", "data": {"id": 1}}]"#,
             Format::Json,
         );
         let r = records(&f, place(), event);
         assert!(r[0].as_ref().unwrap().fields.contains_key("event"));
+    }
+
+    /// A record's line and fields, or a reject's line and reason.
+    type Outcome = Result<(u64, FieldMap), (u64, &'static str)>;
+
+    /// Objects of [`LARGE_OBJECT`] bytes or more are routed by their fields' raw text
+    /// before being read into values: every shape gives what the same object gives when
+    /// small (the records, their lines and fields, the rejects), and so does the first
+    /// record `field_names` reads.
+    #[test]
+    fn large_objects_read_as_small_ones() {
+        let shapes = [
+            r#"{"status_code": 200, "errors": {}, PAD"data": {"count": 2, "next": null, "results": [
+  {"slug": "a"},
+  {"slug": "b", "nested": {"x": [1, 2.5, "\u00e9"]}}]}}"#,
+            r#"{"status_code": 400, PAD"errors": {"slug": ["Requested slug is invalid."]}, "data": {}}"#,
+            r#"{PAD"error": "rate limited", "data": [{"slug": "x"}]}"#,
+            r#"{PAD"data": {"slug": "c"}}"#,
+            r#"{"event": "lead.created", PAD"data": {"id": 1}}"#,
+            r#"{PAD"data": [], "data": [{"slug": "the last data counts"}]}"#,
+            r#"{PAD"results": [{"slug": "d"}, {"slug": }]}"#,
+            r#"{PAD"leads": [{"slug": "e"}, 3, [{"slug": "f"}]]}"#,
+            r#"{PAD"id": 7, "name": "a large record"}"#,
+        ];
+        let padding = format!(r#""padding": "{}", "#, "x".repeat(LARGE_OBJECT));
+        let small = shapes.join("\n").replace("PAD", "");
+        let large = shapes.join("\n").replace("PAD", &padding);
+        let read = |text: &str| {
+            let f = file(text, Format::Jsonl);
+            let names = field_names(&f, event);
+            let found: Vec<Outcome> = records(&f, place(), event)
+                .into_iter()
+                .map(|r| match r {
+                    Ok(mut rec) => {
+                        rec.fields.remove("padding");
+                        Ok((rec.line, rec.fields))
+                    }
+                    Err(rej) => Err((rej.line, rej.reason.as_str())),
+                })
+                .collect();
+            (names, found)
+        };
+        let (small_names, small_found) = read(&small);
+        let (large_names, large_found) = read(&large);
+        assert_eq!(large_found, small_found);
+        assert_eq!(large_names, small_names);
+        assert_eq!(small_names, ["slug"]);
+        let lines: Vec<Result<u64, (u64, &str)>> = small_found
+            .iter()
+            .map(|r| r.as_ref().map(|(line, _)| *line).map_err(|e| *e))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                Ok(2),
+                Ok(3),
+                Err((4, "error_response")),
+                Err((5, "error_response")),
+                Ok(6),
+                Ok(7),
+                Ok(8),
+                Err((9, "malformed_json")),
+                Ok(10),
+                Err((10, "not_a_record")),
+                Ok(10),
+                Ok(11)
+            ]
+        );
     }
 
     #[test]

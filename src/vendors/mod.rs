@@ -20,7 +20,6 @@ use rayon::prelude::*;
 
 use crate::agents::{AgentMatch, Roster};
 use crate::extract::{IsRecord, Record};
-use crate::field_map::FieldMap;
 use crate::lead::{Lead, Quality, SourceRef, System};
 use crate::reject::{Place, Reason, Reject, Stage};
 
@@ -104,7 +103,7 @@ pub struct SourceLeads {
 pub fn is_record(system: System) -> IsRecord {
     match system {
         System::Leadpro => leadpro::is_record,
-        _ => |_: &FieldMap| false,
+        _ => |_: &dyn Fn(&str) -> bool| false,
     }
 }
 

@@ -28,7 +28,6 @@ use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::extract::Record;
-use crate::field_map::FieldMap;
 use crate::lead::{non_blank, Kind, Lead, Quality, Status, System};
 use crate::reject::{Reason, Reject, Stage};
 use crate::vendors::fields::{keep_in_custom, Fields};
@@ -87,8 +86,8 @@ pub const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// A webhook delivery is a record although it has a `data` key.
-pub fn is_record(fields: &FieldMap) -> bool {
-    fields.contains_key("event")
+pub fn is_record(has: &dyn Fn(&str) -> bool) -> bool {
+    has("event")
 }
 
 /// Reads one Lead.Pro record (a delivery or a plain lead body).
