@@ -422,18 +422,18 @@ pub fn plan(contact: &Contact, existing: Option<(&str, &Contact)>, ctx: &WriteCo
             System::Csv => Err("a generic CSV is not a target system".into()),
         }
     };
-    let desired = match draft(contact) {
+    let mut desired = match draft(contact) {
         Ok(d) => d,
         Err(reason) => return Plan::Skip(reason),
     };
     let mut extra = Vec::new();
     let request = match existing {
         None => match ctx.system {
-            System::Peakidx => peakidx::write::create(&desired, contact, ctx),
-            System::Leadpro => leadpro::write::create(&desired, contact, ctx),
-            System::Realgeeks => realgeeks::write::create(&desired, contact, ctx),
-            System::Epixel => epixel::write::create(&desired, contact, ctx),
-            System::Maxwork => maxwork::write::create(&desired, contact, ctx),
+            System::Peakidx => peakidx::write::create(&mut desired, contact, ctx),
+            System::Leadpro => leadpro::write::create(&mut desired, contact, ctx),
+            System::Realgeeks => realgeeks::write::create(&mut desired, contact, ctx),
+            System::Epixel => epixel::write::create(&mut desired, contact, ctx),
+            System::Maxwork => maxwork::write::create(&mut desired, contact, ctx),
             System::Csv => unreachable!("draft refused csv"),
         },
         Some((target_id, current)) => {

@@ -133,13 +133,13 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
 }
 
 /// A new lead.
-pub fn create(d: &Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
+pub fn create(d: &mut Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
     Request {
         op: Op::Create,
         method: "POST",
         path: "leads/create/lead/".into(),
         content_type: CONTENT_TYPE,
-        body: d.body.clone(),
+        body: std::mem::take(&mut d.body),
     }
 }
 
@@ -247,8 +247,8 @@ mod tests {
         let r = roster();
         let ctx = ctx_for(System::Epixel, "US", &r);
         let c = contact();
-        let d = draft(&c, &ctx).unwrap();
-        let req = create(&d, &c, &ctx);
+        let mut d = draft(&c, &ctx).unwrap();
+        let req = create(&mut d, &c, &ctx);
         assert_eq!(
             Value::from(req.body.clone()),
             json!({"first_name": "Ann", "last_name": "Lee", "email": "ann.lee@gmail.com",

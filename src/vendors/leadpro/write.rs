@@ -222,13 +222,13 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
 }
 
 /// A new lead.
-pub fn create(d: &Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
+pub fn create(d: &mut Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
     Request {
         op: Op::Create,
         method: "POST",
         path: "api/v103/leads".into(),
         content_type: "application/json",
-        body: d.body.clone(),
+        body: std::mem::take(&mut d.body),
     }
 }
 
@@ -420,8 +420,8 @@ mod tests {
         let r = roster();
         let ctx = ctx_for(System::Leadpro, "GB", &r);
         let c = uk_contact();
-        let d = draft(&c, &ctx).unwrap();
-        let req = create(&d, &c, &ctx);
+        let mut d = draft(&c, &ctx).unwrap();
+        let req = create(&mut d, &c, &ctx);
         assert_eq!(req.body["type"], json!("sale"));
         assert_eq!(req.body["phone"], json!("07911123456"));
         assert_eq!(req.body["office_id"], json!(1213));

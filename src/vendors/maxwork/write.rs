@@ -131,8 +131,8 @@ fn request(op: Op, body: Body) -> Request {
 }
 
 /// A new lead with our id.
-pub fn create(d: &Draft, c: &Contact, _ctx: &WriteContext<'_>) -> Request {
-    let mut body = d.body.clone();
+pub fn create(d: &mut Draft, c: &Contact, _ctx: &WriteContext<'_>) -> Request {
+    let mut body = std::mem::take(&mut d.body);
     body.insert("External_LeadId".into(), c.contact_id.clone().into());
     request(Op::Create, body)
 }
@@ -182,8 +182,8 @@ mod tests {
         c.phone = Some("+351912345678".into());
         c.lead_keys = vec!["realgeeks:abc".into()];
         c.message = None;
-        let d = draft(&c, &ctx).unwrap();
-        let req = create(&d, &c, &ctx);
+        let mut d = draft(&c, &ctx).unwrap();
+        let req = create(&mut d, &c, &ctx);
         assert_eq!(
             Value::from(req.body.clone()),
             json!({"Public_Reference": "None", "Sender_Name": "Ann Lee",

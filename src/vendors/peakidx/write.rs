@@ -130,13 +130,13 @@ fn path(site: &str) -> String {
 }
 
 /// A new lead: every field, `lead_id` blank.
-pub fn create(d: &Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
+pub fn create(d: &mut Draft, _c: &Contact, _ctx: &WriteContext<'_>) -> Request {
     Request {
         op: Op::Create,
         method: "POST",
         path: path(&d.route),
         content_type: CONTENT_TYPE,
-        body: d.body.clone(),
+        body: std::mem::take(&mut d.body),
     }
 }
 
@@ -216,8 +216,8 @@ mod tests {
         let roster = crate::vendors::write::tests_support::roster();
         let ctx = ctx_for(crate::lead::System::Peakidx, "US", &roster);
         let c = contact();
-        let d = draft(&c, &ctx).unwrap();
-        let r = create(&d, &c, &ctx);
+        let mut d = draft(&c, &ctx).unwrap();
+        let r = create(&mut d, &c, &ctx);
         assert_eq!(r.path, "lead-api/create-lead?idx_site_id=lakeside-homes");
         for f in FIELDS {
             assert!(r.body.contains_key(f), "{f}");

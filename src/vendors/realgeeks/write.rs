@@ -189,10 +189,10 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
 }
 
 /// A new lead with our stable UUID.
-pub fn create(d: &Draft, c: &Contact, _ctx: &WriteContext<'_>) -> Request {
+pub fn create(d: &mut Draft, c: &Contact, _ctx: &WriteContext<'_>) -> Request {
     let mut body = Body::new();
     body.insert("id".into(), Value::String(uuid_for(&c.contact_id)));
-    body.extend(d.body.clone());
+    body.extend(std::mem::take(&mut d.body));
     Request {
         op: Op::Create,
         method: "POST",
@@ -307,8 +307,8 @@ mod tests {
         let r = roster();
         let ctx = ctx_for(System::Realgeeks, "US", &r);
         let c = contact();
-        let d = draft(&c, &ctx).unwrap();
-        let req = create(&d, &c, &ctx);
+        let mut d = draft(&c, &ctx).unwrap();
+        let req = create(&mut d, &c, &ctx);
         assert_eq!(req.path, "sites/3f9c1e2a-6b7d-4c8e-9a0b-1c2d3e4f5a6b/leads");
         assert!(is_uuid(get(&req.body, "id")));
         assert_eq!(req.body["id"], json!(uuid_for("c-0123456789ab")), "stable");
