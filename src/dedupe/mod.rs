@@ -233,6 +233,9 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// Every decision, in declaration order (so `ALL[d as usize] == d`).
+    pub const ALL: [Decision; 3] = [Decision::Match, Decision::Review, Decision::NonMatch];
+
     /// The name in `matches.parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -622,4 +625,16 @@ pub fn link_persons_with(
         c.person_id = ids[person_of[i] as usize].clone();
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_decisions_in_declaration_order() {
+        for (i, d) in Decision::ALL.into_iter().enumerate() {
+            assert_eq!(d as usize, i, "{}", d.as_str());
+        }
+    }
 }
