@@ -142,9 +142,14 @@ pub fn merge(base: &mut Lead, later: Lead) {
         base.first_name = later.first_name;
         base.last_name = later.last_name;
         base.full_name = later.full_name;
-        base.raw.first_name = later.raw.first_name;
-        base.raw.last_name = later.raw.last_name;
-        base.raw.full_name = later.raw.full_name;
+        // Normalized leads have no raw names left (`text` is `None`): nothing to box.
+        if base.raw.text.is_some() || later.raw.text.is_some() {
+            let names = later.raw.text.unwrap_or_default();
+            let into = base.raw.text_mut();
+            into.first_name = names.first_name;
+            into.last_name = names.last_name;
+            into.full_name = names.full_name;
+        }
         take_flags(&mut base.quality, q, NAME_FLAGS);
     }
     if later.raw.emails.iter().any(|e| !e.trim().is_empty()) {

@@ -26,11 +26,11 @@ pub struct NormalizeContext {
 
 /// Normalizes one lead in place.
 pub fn lead(lead: &mut Lead, ctx: &NormalizeContext) {
-    let names = name::normalize(
-        &lead.raw.first_name,
-        &lead.raw.last_name,
-        &lead.raw.full_name,
-    );
+    // Only the raw emails and phones are written after this (the `*_raw` columns); raw
+    // names and times serve here (a time that is not one is kept in `custom`) and are
+    // dropped.
+    let text = lead.raw.text.take().unwrap_or_default();
+    let names = name::normalize(&text.first_name, &text.last_name, &text.full_name);
     if names.split {
         lead.quality.insert(Quality::NAME_SPLIT);
     }
@@ -44,24 +44,10 @@ pub fn lead(lead: &mut Lead, ctx: &NormalizeContext) {
     normalize_emails(lead);
     normalize_phones(lead, ctx.region);
 
-    let created = read_time(&lead.raw.created_at, ctx.time);
+    let created = read_time(&text.created_at, ctx.time);
     lead.created_at = apply_time(lead, created, Quality::INVALID_CREATED_AT, "created_at_raw");
-    let updated = read_time(&lead.raw.updated_at, ctx.time);
+    let updated = read_time(&text.updated_at, ctx.time);
     lead.updated_at = apply_time(lead, updated, Quality::INVALID_UPDATED_AT, "updated_at_raw");
-
-    // Only the raw emails and phones are written after this (the `*_raw` columns); raw
-    // names and times have served (a time that is not one is in `custom` now) and are
-    // freed: a million leads' copies are a tenth of a gigabyte.
-    let raw = &mut lead.raw;
-    for text in [
-        &mut raw.first_name,
-        &mut raw.last_name,
-        &mut raw.full_name,
-        &mut raw.created_at,
-        &mut raw.updated_at,
-    ] {
-        *text = String::new();
-    }
 }
 
 /// A timestamp field as read: blank, parsed, or text that is not a time.
@@ -178,7 +164,7 @@ fn normalize_phones(lead: &mut Lead, region: Id) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lead::{RawContact, SourceRef, System};
+    use crate::lead::{RawContact, RawText, SourceRef, System};
     use time::DateOrder;
 
     fn ctx() -> NormalizeContext {
@@ -200,12 +186,14 @@ mod tests {
     #[test]
     fn fills_canonical_fields_and_keeps_raw() {
         let mut l = lead_with(RawContact {
-            first_name: "JOHN".into(),
-            last_name: "o'neill".into(),
             emails: vec![" John.ONeill@Example.com ".into(), "not-an-email".into()],
             phones: vec!["(312) 555-0142".into(), "555-0199".into()],
-            created_at: "2024-03-22 12:00:00".into(),
-            ..RawContact::default()
+            text: Some(Box::new(RawText {
+                first_name: "JOHN".into(),
+                last_name: "o'neill".into(),
+                created_at: "2024-03-22 12:00:00".into(),
+                ..RawText::default()
+            })),
         });
         lead(&mut l, &ctx());
         assert_eq!(l.full_name.as_deref(), Some("John O'Neill"));
@@ -226,10 +214,7 @@ mod tests {
         );
         assert_eq!(l.raw.phones[1], "555-0199");
         // Names and times as written are not kept: nothing after normalize reads them.
-        assert_eq!(
-            (l.raw.first_name.as_str(), l.raw.created_at.as_str()),
-            ("", "")
-        );
+        assert_eq!(l.raw.text, None);
     }
 
     #[test]
@@ -254,8 +239,11 @@ mod tests {
     #[test]
     fn unreadable_time_is_flagged_and_kept() {
         let mut l = lead_with(RawContact {
-            first_name: "Ann".into(),
-            created_at: "last tuesday".into(),
+            text: Some(Box::new(RawText {
+                first_name: "Ann".into(),
+                created_at: "last tuesday".into(),
+                ..RawText::default()
+            })),
             ..RawContact::default()
         });
         lead(&mut l, &ctx());

@@ -68,9 +68,9 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     };
     let id = col("source_id")?;
     let mut lead = Lead::new(System::Csv, ctx.source_ref(record, id));
-    lead.raw.first_name = col("first_name")?.unwrap_or_default();
-    lead.raw.last_name = col("last_name")?.unwrap_or_default();
-    lead.raw.full_name = col("full_name")?.unwrap_or_default();
+    lead.raw.text_mut().first_name = col("first_name")?.unwrap_or_default();
+    lead.raw.text_mut().last_name = col("last_name")?.unwrap_or_default();
+    lead.raw.text_mut().full_name = col("full_name")?.unwrap_or_default();
     lead.raw.emails = vec![
         col("email")?.unwrap_or_default().into(),
         col("email2")?.unwrap_or_default().into(),
@@ -79,8 +79,8 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
         col("phone")?.unwrap_or_default().into(),
         col("phone2")?.unwrap_or_default().into(),
     ];
-    lead.raw.created_at = col("created_at")?.unwrap_or_default();
-    lead.raw.updated_at = col("updated_at")?.unwrap_or_default();
+    lead.raw.text_mut().created_at = col("created_at")?.unwrap_or_default();
+    lead.raw.text_mut().updated_at = col("updated_at")?.unwrap_or_default();
     let kind = col("kind")?;
     lead.kind = kind
         .as_deref()

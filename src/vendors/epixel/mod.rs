@@ -84,12 +84,12 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let mut f = Fields::take(record, ctx.place(record));
     let slug = f.text("slug")?;
     let mut lead = Lead::new(System::Epixel, ctx.source_ref(record, slug));
-    lead.raw.first_name = f.string("first_name")?;
-    lead.raw.last_name = f.string("last_name")?;
+    lead.raw.text_mut().first_name = f.string("first_name")?;
+    lead.raw.text_mut().last_name = f.string("last_name")?;
     lead.raw.emails = vec![f.string("email")?.into()];
     lead.raw.phones = vec![f.string("phone")?.into()];
-    lead.raw.created_at = f.text_any(&CREATED)?.unwrap_or_default();
-    lead.raw.updated_at = f.text_any(&UPDATED)?.unwrap_or_default();
+    lead.raw.text_mut().created_at = f.text_any(&CREATED)?.unwrap_or_default();
+    lead.raw.text_mut().updated_at = f.text_any(&UPDATED)?.unwrap_or_default();
     lead.marketing_source = f.text("source")?.map(CompactString::from);
     lead.address = f.text("location")?.map(CompactString::from);
     lead.message = f.text("message")?.map(CompactString::from);

@@ -126,13 +126,13 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
         lead.quality.insert(Quality::UNKNOWN_KIND);
     }
     lead.kind_raw = lead_type.map(CompactString::from);
-    lead.raw.first_name = f.string("first_name")?;
-    lead.raw.last_name = f.string("last_name")?;
-    lead.raw.full_name = f.string("full_name")?;
+    lead.raw.text_mut().first_name = f.string("first_name")?;
+    lead.raw.text_mut().last_name = f.string("last_name")?;
+    lead.raw.text_mut().full_name = f.string("full_name")?;
     lead.raw.emails = vec![f.string("email")?.into()];
     lead.raw.phones = vec![f.string("phone")?.into()];
-    lead.raw.created_at = f.string("created_at")?;
-    lead.raw.updated_at = f.string("updated_at")?;
+    lead.raw.text_mut().created_at = f.string("created_at")?;
+    lead.raw.text_mut().updated_at = f.string("updated_at")?;
     lead.message = f.text("message")?.map(CompactString::from);
     lead.address = f.text("address")?.map(CompactString::from);
     lead.postcode = f

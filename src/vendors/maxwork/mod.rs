@@ -65,11 +65,11 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
         .text("Public_Reference")?
         .filter(|r| !r.trim().eq_ignore_ascii_case("none"))
         .map(CompactString::from);
-    lead.raw.full_name = f.string("Sender_Name")?;
+    lead.raw.text_mut().full_name = f.string("Sender_Name")?;
     lead.raw.emails = vec![f.string("Sender_Email")?.into()];
     lead.raw.phones = vec![f.string("Sender_Phone")?.into()];
     lead.message = f.text("Message")?.map(CompactString::from);
-    lead.raw.created_at = f.string("Created_At")?;
+    lead.raw.text_mut().created_at = f.string("Created_At")?;
     let status = f.text("Lead_Status")?;
     lead.status = status.as_deref().map_or(Status::Unknown, status_of);
     if status.is_some() && lead.status == Status::Unknown {

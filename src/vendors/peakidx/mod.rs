@@ -64,14 +64,14 @@ pub fn read(record: &mut Record<'_>, ctx: &SourceContext<'_>) -> Result<Lead, Re
     let mut lead = Lead::new(System::Peakidx, ctx.source_ref(record, id));
     lead.listing_ref = f.text("lead_listing_id")?.map(CompactString::from);
     let lead_type = f.text("lead_type")?;
-    lead.raw.first_name = f.string("lead_first_name")?;
-    lead.raw.last_name = f.string("lead_last_name")?;
+    lead.raw.text_mut().first_name = f.string("lead_first_name")?;
+    lead.raw.text_mut().last_name = f.string("lead_last_name")?;
     lead.raw.emails = vec![f.string("lead_email")?.into()];
     lead.raw.phones = vec![
         f.string("lead_phone")?.into(),
         f.string("lead_phone2")?.into(),
     ];
-    lead.raw.created_at = f.string("lead_created_datetime")?;
+    lead.raw.text_mut().created_at = f.string("lead_created_datetime")?;
     lead.message = f.text("lead_comments")?.map(CompactString::from);
     // Documented as `Label: Value` lines; some dumps carry an object instead.
     let custom = if f.is_object("lead_custom_fields") {

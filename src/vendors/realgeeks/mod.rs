@@ -303,8 +303,8 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
     };
     let mut lead = Lead::new(System::Realgeeks, source);
     let v = |k: &str| state.values.get(k).cloned();
-    lead.raw.first_name = v("first_name").unwrap_or_default();
-    lead.raw.last_name = v("last_name").unwrap_or_default();
+    lead.raw.text_mut().first_name = v("first_name").unwrap_or_default();
+    lead.raw.text_mut().last_name = v("last_name").unwrap_or_default();
     lead.raw.emails = vec![
         v("email").unwrap_or_default().into(),
         v("second_email").unwrap_or_default().into(),
@@ -313,8 +313,8 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
         v("phone").unwrap_or_default().into(),
         v("phone2").unwrap_or_default().into(),
     ];
-    lead.raw.created_at = state.created.clone().unwrap_or_default();
-    lead.raw.updated_at = state
+    lead.raw.text_mut().created_at = state.created.clone().unwrap_or_default();
+    lead.raw.text_mut().updated_at = state
         .activities
         .iter()
         .rev()
