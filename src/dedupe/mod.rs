@@ -444,7 +444,7 @@ pub fn link(
         .collect();
     let contact_of = cluster::clusters(records, &edges, config.match_threshold);
     drop(edges);
-    for p in pairs.iter_mut() {
+    pairs.par_iter_mut().for_each(|p| {
         let prob = p.probability;
         p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]
             && prob >= config.match_threshold
@@ -455,7 +455,7 @@ pub fn link(
         } else {
             Decision::NonMatch
         };
-    }
+    });
     let mut best: Vec<Option<f64>> = vec![None; leads.len()];
     for p in pairs.iter().filter(|p| p.decision == Decision::Match) {
         for i in [p.a as usize, p.b as usize] {
@@ -464,7 +464,8 @@ pub fn link(
     }
     // Members of each cluster, in lead order, without a vector per lead.
     let mut order: Vec<u32> = (0..leads.len() as u32).collect();
-    order.sort_by_key(|&i| (contact_of[i as usize], i));
+    // The keys are distinct (the index is one of them): unstable is the same order.
+    order.par_sort_unstable_by_key(|&i| (contact_of[i as usize], i));
     let groups: Vec<&[u32]> = order
         .chunk_by(|&x, &y| contact_of[x as usize] == contact_of[y as usize])
         .collect();
