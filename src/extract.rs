@@ -471,13 +471,7 @@ impl<'a> JsonCx<'a, '_, '_> {
         match s.as_bytes().first() {
             // An envelope's array of records: read side by side, in order.
             Some(b'[') => match serde_json::from_str::<Vec<&'a RawValue>>(s) {
-                Ok(items) => items
-                    .into_par_iter()
-                    .map(|i| self.walk(i))
-                    .collect::<Vec<Found<'a>>>()
-                    .into_iter()
-                    .flatten()
-                    .collect(),
+                Ok(items) => self.expand(items.into_iter().map(Piece::Value).collect()),
                 Err(e) => vec![Err(self.reject(
                     line,
                     Reason::MalformedJson,
@@ -498,11 +492,16 @@ impl<'a> JsonCx<'a, '_, '_> {
     fn object(&self, line: u64, s: &'a str) -> Found<'a> {
         match self.large_object(s) {
             Some(Shape::ErrorResponse(problem)) => {
-                return vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))]
+                vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))]
             }
-            Some(Shape::Envelope(inner)) => return self.walk(inner),
-            None => {}
+            Some(Shape::Envelope(inner)) => self.walk(inner),
+            None => self.object_read_whole(line, s),
         }
+    }
+
+    /// [`JsonCx::object`] for an object read into values at once (any object that
+    /// [`JsonCx::large_object`] does not route).
+    fn object_read_whole(&self, line: u64, s: &'a str) -> Found<'a> {
         let malformed = |e: serde_json::Error| {
             vec![Err(self.reject(
                 line,
@@ -601,8 +600,7 @@ impl<'a> JsonCx<'a, '_, '_> {
         if (self.is_record)(&|k| last(k).is_some()) {
             return None;
         }
-        // The fields an error response is told by, read into values.
-        let reports: FieldMap = ["status_code", "errors", "error"]
+        let reports: FieldMap = REPORT_FIELDS
             .into_iter()
             .filter_map(|k| Some((k.to_string(), serde_json::from_str(last(k)?.get()).ok()?)))
             .collect();
@@ -628,7 +626,7 @@ impl<'a> JsonCx<'a, '_, '_> {
                 Some(Shape::ErrorResponse(_)) => None,
                 Some(Shape::Envelope(inner)) => self.first_record(inner),
                 None => self
-                    .object(0, s)
+                    .object_read_whole(0, s)
                     .into_iter()
                     .find_map(Result::ok)
                     .map(|r| r.fields),
@@ -637,6 +635,10 @@ impl<'a> JsonCx<'a, '_, '_> {
         }
     }
 }
+
+/// The fields [`error_response`] reads: a large object has only these read into values
+/// to tell whether it reports failure ([`JsonCx::large_object`]).
+const REPORT_FIELDS: [&str; 3] = ["status_code", "errors", "error"];
 
 /// An envelope that reports failure: `status_code` ≥ 300, or a non-empty `errors`/`error`.
 fn error_response(fields: &FieldMap) -> Option<String> {

@@ -129,6 +129,8 @@ impl Model {
     }
 
     /// Scores one pair; `tf` adjusts exact name agreement by how common the name is.
+    /// Makes a [`Scorer`] for the one pair: to score many, make one with
+    /// [`Model::scorer`] and score through it.
     pub fn score(&self, levels: &Levels, a: &MatchRecord, tf: Option<&TermFrequencies>) -> Score {
         self.scorer().score(levels, a, tf)
     }

@@ -783,7 +783,7 @@ fn plan_targets(
 
 /// One input batch (a file, or a Real Geeks source's files) parsed: what the state's
 /// cache keeps.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Batch {
     leads: Vec<Lead>,
     rejects: Vec<Reject>,
