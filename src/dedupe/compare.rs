@@ -108,11 +108,30 @@ vocabulary! {
 pub fn fold(s: &str) -> CompactString {
     // ASCII decomposes to itself: no NFD pass for the common case.
     if s.is_ascii() {
-        return s
+        if s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return s.into();
+        }
+        // Made in a buffer and copied once: pushing characters one at a time into a
+        // CompactString checks its representation on every push.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        if s.len() <= buf.len() {
+            for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+            return std::str::from_utf8(&buf[..n])
+                .expect("ASCII bytes are UTF-8")
+                .into();
+        }
+        let folded: String = s
             .bytes()
             .filter(u8::is_ascii_alphanumeric)
             .map(|b| char::from(b.to_ascii_lowercase()))
             .collect();
+        return folded.into();
     }
     s.nfd()
         .filter(|c| c.is_alphanumeric())
@@ -280,6 +299,20 @@ impl Fingerprinted {
     }
 }
 
+/// `text` without the ASCII bytes `drop` picks, or `None` when it has none of them.
+/// Removing ASCII bytes leaves valid UTF-8: every byte of a longer character is 0x80 or
+/// more.
+fn without(text: &str, drop: impl Fn(u8) -> bool) -> Option<CompactString> {
+    let first = text.bytes().position(|b| b.is_ascii() && drop(b))?;
+    let mut out = CompactString::with_capacity(text.len() - 1);
+    out.push_str(&text[..first]);
+    // The kept runs between dropped bytes, each pushed whole.
+    for run in text[first..].split(|c: char| c.is_ascii() && drop(c as u8)) {
+        out.push_str(run);
+    }
+    Some(out)
+}
+
 impl PreparedEmail {
     /// Prepares an address.
     pub fn new(address: &str) -> PreparedEmail {
@@ -290,15 +323,28 @@ impl PreparedEmail {
             let slot = &mut histogram[(b % 32) as usize];
             *slot = slot.saturating_add(1);
         }
+        let local = Fingerprinted::new(mailbox[..at].into());
+        let mailbox = Fingerprinted::new(mailbox);
+        // Most addresses are their own mailbox, most local parts have no dot and most
+        // mailboxes no digit: those forms are the text already made, not made again.
+        let address = if address == mailbox.as_str() {
+            mailbox.clone()
+        } else {
+            Fingerprinted::new(address.into())
+        };
+        let local_nodots = without(local.as_str(), |b| b == b'.')
+            .map_or_else(|| local.clone(), Fingerprinted::new);
+        let letters = without(mailbox.as_str(), |b| b.is_ascii_digit())
+            .map_or_else(|| mailbox.clone(), Fingerprinted::new);
         PreparedEmail {
-            address: Fingerprinted::new(address.into()),
-            local: Fingerprinted::new(mailbox[..at].into()),
-            local_nodots: Fingerprinted::new(mailbox[..at].chars().filter(|&c| c != '.').collect()),
-            letters: Fingerprinted::new(mailbox.chars().filter(|c| !c.is_ascii_digit()).collect()),
+            ascii: mailbox.as_str().is_ascii(),
+            address,
+            local,
+            local_nodots,
+            letters,
             at,
             histogram,
-            ascii: mailbox.is_ascii(),
-            mailbox: Fingerprinted::new(mailbox),
+            mailbox,
         }
     }
 
@@ -800,7 +846,30 @@ mod tests {
         }
 
         #[test]
-        fn folding_ascii_answers_as_folding_any_text(s in "[ -~]{0,12}", t in "\\PC{0,6}") {
+        fn prepared_emails_hold_the_forms_made_from_the_mailbox(
+            local in "[a-zA-Z.+é1-9]{0,12}",
+            domain in "(gmail\\.com|x\\.pt|ÿ9\\.de|)",
+            at in proptest::bool::ANY,
+        ) {
+            let email = if at { format!("{local}@{domain}") } else { format!("{local}{domain}") };
+            let p = PreparedEmail::new(&email);
+            let m = mailbox(&email);
+            let at = m.rfind('@').unwrap_or(m.len());
+            let nodots: String = m[..at].chars().filter(|&c| c != '.').collect();
+            let letters: String = m.chars().filter(|c| !c.is_ascii_digit()).collect();
+            proptest::prop_assert_eq!(p.address.as_str(), email.as_str());
+            proptest::prop_assert_eq!(p.mailbox.as_str(), m.as_str());
+            proptest::prop_assert_eq!(p.local.as_str(), &m[..at]);
+            proptest::prop_assert_eq!(p.local_nodots.as_str(), nodots.as_str());
+            proptest::prop_assert_eq!(p.letters.as_str(), letters.as_str());
+            proptest::prop_assert_eq!(p.ascii, m.is_ascii());
+            for f in [&p.address, &p.mailbox, &p.local, &p.local_nodots, &p.letters] {
+                proptest::prop_assert!(f.same(&Fingerprinted::new(f.as_str().into())));
+            }
+        }
+
+        #[test]
+        fn folding_ascii_answers_as_folding_any_text(s in "[ -~]{0,12}|[ -~]{60,70}", t in "\\PC{0,6}") {
             let reference = |s: &str| -> CompactString {
                 s.nfd().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
             };
