@@ -445,9 +445,10 @@ pub fn run(
     let (targets, sent) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (pairs, model, all) = (&linkage.pairs, &linkage.model, &leads);
         let matches = scope.spawn(move || {
+            let keys = contacts::LeadKeys::of(all);
             let tables = row_groups(pairs)
                 .into_iter()
-                .map(|c| contacts::matches_table(all, c, model));
+                .map(|c| contacts::matches_table(&keys, c, model));
             Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
         });
         // Payload targets match the golden records again: their match records are made
