@@ -807,6 +807,17 @@ mod tests {
                 assert_eq!(ours.keys().get(i), theirs.keys().get(i), "row {i}");
             }
         }
+        // Every row null: no words, and every key null.
+        let nulls = Utf8ViewArray::from_slice([None::<&str>; 10]);
+        let (ours, theirs) = (
+            vocabulary(&nulls).expect("a vocabulary"),
+            polars_dictionary(&nulls),
+        );
+        assert_eq!(ours.values().len(), 0);
+        assert_eq!(
+            (ours.keys().null_count(), theirs.keys().null_count()),
+            (10, 10)
+        );
         // Mostly distinct text over 128 rows, and no rows: polars decides.
         let distinct: Vec<Option<String>> =
             (0..200).map(|i| Some(format!("v{}", i % 150))).collect();
