@@ -3,6 +3,7 @@
 //! target's body, its check and its diff). Split in shards so threads seldom wait on each
 //! other; a shard is emptied when it outgrows its share of the bound.
 
+use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Mutex;
 
@@ -31,19 +32,47 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     /// The value for `key`, computed by `make` the first time (and again after its shard
     /// was emptied).
     pub fn get_or(&self, key: K, make: impl FnOnce() -> V) -> V {
-        let hash = self.pick.hash_one(&key);
-        let shard = &self.shards[(hash as usize) % SHARDS];
-        if let Some(hit) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        let shard = self.shard(&key);
+        if let Some(hit) = lock(shard).get(&key) {
             return hit.clone();
         }
-        let value = make();
-        let mut m = shard.lock().unwrap_or_else(|p| p.into_inner());
+        self.keep(shard, key, make())
+    }
+
+    /// [`Memo::get_or`] for a borrowed key (a `&str` for `String` keys): the key is made
+    /// owned only when its value is not kept yet.
+    pub fn get_or_borrowed<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let shard = self.shard(key);
+        if let Some(hit) = lock(shard).get(key) {
+            return hit.clone();
+        }
+        self.keep(shard, key.to_owned(), make())
+    }
+
+    /// The shard of a key (borrowed keys hash as their owned form: `Borrow` says so).
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<HashMap<K, V>> {
+        &self.shards[(self.pick.hash_one(key) as usize) % SHARDS]
+    }
+
+    /// Keeps `value` for `key` in `shard`, emptied first when full; returns the value.
+    fn keep(&self, shard: &Mutex<HashMap<K, V>>, key: K, value: V) -> V {
+        let mut m = lock(shard);
         if m.len() >= self.per_shard {
             m.clear();
         }
         m.insert(key, value.clone());
         value
     }
+}
+
+/// A shard's map (a panic elsewhere while it was held leaves it usable: it holds only
+/// finished values).
+fn lock<K, V>(shard: &Mutex<HashMap<K, V>>) -> std::sync::MutexGuard<'_, HashMap<K, V>> {
+    shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

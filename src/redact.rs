@@ -9,30 +9,19 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::memo::Memo;
+
 /// Whether a field with this name holds a credential and must never be copied.
 ///
 /// Asked for every leftover field of every record, and records of one export repeat the
-/// same few dozen names: each thread remembers its answers (at most [`NAMES_KEPT`] names,
-/// forgotten all at once past that).
+/// same few dozen names: the answers are remembered (at most about [`NAMES_KEPT`]).
 pub fn is_secret_key(name: &str) -> bool {
-    thread_local! {
-        static SEEN: std::cell::RefCell<foldhash::HashMap<Box<str>, bool>> =
-            std::cell::RefCell::new(foldhash::HashMap::default());
-    }
-    SEEN.with_borrow_mut(|seen| {
-        if let Some(&secret) = seen.get(name) {
-            return secret;
-        }
-        let secret = names_a_secret(name);
-        if seen.len() >= NAMES_KEPT {
-            seen.clear();
-        }
-        seen.insert(name.into(), secret);
-        secret
-    })
+    static SEEN: std::sync::OnceLock<Memo<String, bool>> = std::sync::OnceLock::new();
+    SEEN.get_or_init(|| Memo::new(NAMES_KEPT))
+        .get_or_borrowed(name, || names_a_secret(name))
 }
 
-/// How many field names each thread remembers [`is_secret_key`]'s answer for.
+/// How many field names [`is_secret_key`]'s answers are remembered for.
 const NAMES_KEPT: usize = 4096;
 
 fn names_a_secret(name: &str) -> bool {

@@ -99,7 +99,8 @@ impl Provenance {
     const NONE: u32 = u32::MAX;
 
     /// The slot of a field of [`Provenance::FIELDS`]: a `match`, which the compiler
-    /// settles at build time for the literal names golden records use.
+    /// settles at build time for the literal names golden records use (a binary search
+    /// of the names cost 0.2 CPU-s at a million contacts). A test holds it to `FIELDS`.
     #[inline]
     fn slot(field: &str) -> Option<usize> {
         Some(match field {

@@ -80,8 +80,8 @@ fn level_names(p: &ScoredPair) -> [&'static str; 5] {
     names_of(&p.levels)
 }
 
-/// Each comparator's level name alone, in [`names_of`]'s order: a column of ten million
-/// cells reads one field, not all five.
+/// Each comparator's level name, in [`COMPARATORS`] order: a column of ten million cells
+/// reads one field, not all five.
 const LEVEL_OF: [fn(&Levels) -> &'static str; 5] = [
     |l| l.phone.as_str(),
     |l| l.email.as_str(),
@@ -91,13 +91,7 @@ const LEVEL_OF: [fn(&Levels) -> &'static str; 5] = [
 ];
 
 fn names_of(levels: &Levels) -> [&'static str; 5] {
-    [
-        levels.phone.as_str(),
-        levels.email.as_str(),
-        levels.first.as_str(),
-        levels.last.as_str(),
-        levels.place.as_str(),
-    ]
+    LEVEL_OF.map(|level| level(levels))
 }
 
 /// Person links: contacts of different agents that score as one person, with whether

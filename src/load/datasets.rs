@@ -516,8 +516,7 @@ fn vocabulary(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
         return None;
     }
     let validity = array.validity().filter(|v| v.unset_bits() > 0);
-    let mut words: Vec<&str> = Vec::new();
-    let mut index: Option<foldhash::HashMap<&str, u32>> = None;
+    let mut words = Words::default();
     let mut keys: Vec<u32> = Vec::with_capacity(len);
     let mut last: Option<(&str, u32)> = None;
     for i in 0..len {
@@ -529,38 +528,12 @@ fn vocabulary(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
         let text = array.value(i);
         let key = match last {
             Some((word, key)) if word == text => key,
-            _ => {
-                let key = match &mut index {
-                    Some(map) => {
-                        let next = words.len() as u32;
-                        *map.entry(text).or_insert_with(|| {
-                            words.push(text);
-                            next
-                        })
-                    }
-                    None => match words.iter().position(|w| *w == text) {
-                        Some(k) => k as u32,
-                        None => {
-                            words.push(text);
-                            if words.len() > 16 {
-                                index = Some(
-                                    words
-                                        .iter()
-                                        .enumerate()
-                                        .map(|(k, w)| (*w, k as u32))
-                                        .collect(),
-                                );
-                            }
-                            (words.len() - 1) as u32
-                        }
-                    },
-                };
-                last = Some((text, key));
-                key
-            }
+            _ => words.key(text),
         };
+        last = Some((text, key));
         keys.push(key);
     }
+    let words = words.list;
     if len > 128 && words.len() * 2 > len {
         return None;
     }
@@ -572,6 +545,35 @@ fn vocabulary(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     let dtype =
         ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
     DictionaryArray::try_new(dtype, keys, values.freeze().boxed()).ok()
+}
+
+/// A column's distinct words in order of first appearance, each with its key (its
+/// place): looked for among the list while it is short, by hash past 16 words.
+#[derive(Default)]
+struct Words<'a> {
+    list: Vec<&'a str>,
+    index: Option<foldhash::HashMap<&'a str, u32>>,
+}
+
+impl<'a> Words<'a> {
+    /// The key of `word`, added if it is new.
+    fn key(&mut self, word: &'a str) -> u32 {
+        let next = self.list.len() as u32;
+        if let Some(index) = &mut self.index {
+            return *index.entry(word).or_insert_with(|| {
+                self.list.push(word);
+                next
+            });
+        }
+        if let Some(k) = self.list.iter().position(|w| *w == word) {
+            return k as u32;
+        }
+        self.list.push(word);
+        if self.list.len() > 16 {
+            self.index = Some(self.list.iter().copied().zip(0..).collect());
+        }
+        next
+    }
 }
 
 /// A Parquet file being written a row group at a time with the settings every Parquet
