@@ -47,6 +47,7 @@ macro_rules! vocabulary {
 }
 
 pub mod agents;
+pub mod allocator;
 pub mod cli;
 pub mod dedupe;
 pub mod explain;

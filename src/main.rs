@@ -15,29 +15,8 @@ use leadrecon::pipeline::run::{self, RunError, RunOptions};
 use leadrecon::progress::{Bars, JsonLog, Observer, Silent};
 use leadrecon::{lead::System, synth, vendors, Exit};
 
-// mimalloc's C API (linked in through the `mimalloc` crate): its options enum.
-unsafe extern "C" {
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-/// `mi_option_purge_delay` in mimalloc v2's `mi_option_t`.
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-
-/// A run allocates and frees gigabytes in waves (records, then leads, then pairs, then
-/// columns). By default mimalloc hands freed memory back to the kernel after 10 ms, and
-/// every page taken again is zeroed by the kernel: at a million leads that zeroing was a
-/// fifth of all CPU time. Keeping freed memory for reuse makes the run ~12% faster
-/// (measured: 90.6 s → 79.9 s at 1M leads) at no cost in peak memory. An explicit
-/// `MIMALLOC_PURGE_DELAY` still wins.
-fn keep_freed_memory() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets an integer option of the allocator this binary links; mimalloc
-        // reads options at any time and the value -1 is documented ("no purging at all").
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    }
-}
-
 fn main() -> ExitCode {
-    keep_freed_memory();
+    leadrecon::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run_cmd(args),
@@ -297,6 +276,7 @@ fn generate_cmd(args: GenerateArgs) -> Exit {
 }
 
 // Parsing allocates many small strings and maps from several threads at once; mimalloc's
-// per-thread heaps avoid glibc malloc's arena contention (measured: see the README).
+// per-thread heaps avoid glibc malloc's arena contention (measured: see the README). The
+// big arrays are mapped from the kernel directly: see `leadrecon::allocator`.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: leadrecon::allocator::Allocator = leadrecon::allocator::Allocator;
