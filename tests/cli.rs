@@ -278,6 +278,58 @@ fn reject_ratio_over_the_limit_exits_3_after_writing() {
     assert_eq!(csv_rows(&tmp.path().join("out/t/rejects.csv")).len(), 2);
 }
 
+/// Real Geeks deliveries of one lead spread over two files (replayed a file at a time)
+/// make the same leads, rejects and counts as the same deliveries in one file.
+#[test]
+fn deliveries_replay_across_files_as_in_one() {
+    let lines = [
+        r#"{"action":"created","id":"A-1","first_name":"Ann","email":"ann@example.com","status":"Active"}"#,
+        r#"{"action":"created","id":"B-2","first_name":"Bob","phone":{"n":1}}"#,
+        r#"{"action":"updated","id":"a1","last_name":"Lee","status":"Closed Escrow"}"#,
+        r#"{"action":"activity_added","id":"A-1","activities":[{"type":"note"}]}"#,
+        r#"{"action":"updated","id":"C-3","first_name":"Cy","email":"cy@example.com"}"#,
+    ];
+    let pipeline = "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"realgeeks\"\npath = \"rg/*\"\ntimezone = \"America/Chicago\"\n";
+    let run = |files: &[(&str, &[&str])]| {
+        let tmp = tempfile::tempdir().unwrap();
+        for (name, part) in files {
+            write(tmp.path(), &format!("rg/{name}"), &(part.join("\n") + "\n"));
+        }
+        write(tmp.path(), "p.toml", pipeline);
+        expect_code(tmp.path(), &["run", "p.toml", "--quiet"], 0);
+        let leads = csv_rows(&tmp.path().join("out/t/leads.csv"));
+        let fields: Vec<Vec<String>> = leads
+            .iter()
+            .map(|r| {
+                [
+                    "lead_key",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "status",
+                    "quality",
+                ]
+                .iter()
+                .map(|c| r[*c].clone())
+                .collect()
+            })
+            .collect();
+        let rejects: Vec<String> = csv_rows(&tmp.path().join("out/t/rejects.csv"))
+            .iter()
+            .map(|r| r["field"].clone())
+            .collect();
+        (fields, rejects)
+    };
+    let one = run(&[("d-1.jsonl", &lines)]);
+    let two = run(&[("d-1.jsonl", &lines[..2]), ("d-2.jsonl", &lines[2..])]);
+    assert_eq!(one, two);
+    let keys: Vec<&str> = one.0.iter().map(|l| l[0].as_str()).collect();
+    assert_eq!(keys, ["realgeeks:a1", "realgeeks:c3"]);
+    // Ann's update in the second file reached her lead.
+    assert_eq!(one.0[0][2], "Lee");
+    assert_eq!(one.1, ["phone"]);
+}
+
 /// A Real Geeks lead whose first delivery has a field of the wrong type: that delivery is
 /// rejected (not a panic) and the lead starts at its next delivery.
 #[test]

@@ -966,12 +966,16 @@ fn parse_batch(
     nctx: &normalize::NormalizeContext,
     timings: &mut Timings,
 ) -> Batch {
-    let t = Instant::now();
     let is_record = vendors::is_record(source.system);
     let mut records = Vec::new();
     let mut infos = Vec::new();
     let mut warnings = Vec::new();
+    let mut read = 0;
+    // Real Geeks deliveries are replayed a file at a time: a file's parsed records are
+    // reading's biggest working memory, dropped before the next file is parsed.
+    let mut replay = (source.system == System::Realgeeks).then(vendors::realgeeks::Replay::default);
     for file in files {
+        let t = Instant::now();
         let place = crate::reject::Place {
             system: source.system,
             source_index: source.index,
@@ -987,13 +991,23 @@ fn parse_batch(
             records: recs.len(),
         });
         warnings.extend(file.warnings.iter().cloned());
-        records.extend(recs);
+        read += recs.len();
+        timings.extract += ms(t);
+        match replay.as_mut() {
+            Some(replay) => {
+                let t = Instant::now();
+                replay.feed(recs, ctx);
+                timings.adapt += ms(t);
+            }
+            None => records.extend(recs),
+        }
     }
-    let read = records.len();
-    timings.extract += ms(t);
 
     let t = Instant::now();
-    let adapted = vendors::read_source(records, ctx);
+    let adapted = match replay {
+        Some(replay) => replay.finish(ctx),
+        None => vendors::read_source(records, ctx),
+    };
     timings.adapt += ms(t);
 
     let t = Instant::now();

@@ -23,7 +23,7 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -131,38 +131,63 @@ struct State<'a> {
 
 /// Replays every delivery of a source into one lead per id.
 pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>) -> SourceLeads {
-    let mut out = SourceLeads::default();
-    // Reading a delivery's fields is independent per delivery and runs in parallel, order
-    // kept; only applying them to their lead's state, in delivery order, is sequential.
-    let read: Vec<Result<Read<'_>, Reject>> = records
-        .into_par_iter()
-        .map(|r| r.and_then(|mut record| read(&mut record, ctx)))
-        .collect();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut states: Vec<State<'_>> = Vec::new();
-    for r in read {
-        match r {
-            Ok(delivery) => apply(delivery, &mut index, &mut states),
-            Err(rej) => out.rejects.push(rej),
-        }
-    }
-    // Each id's deliveries are replayed in order (above); making the leads from them is
-    // independent per id and runs in parallel, order kept.
-    let finished: Vec<(usize, Result<Lead, Vec<Reject>>)> = states
-        .into_par_iter()
-        .map(|state| (state.deliveries.len(), finish(state, ctx)))
-        .collect();
-    out.leads.reserve(finished.len());
-    for (deliveries, made) in finished {
-        match made {
-            Ok(lead) => {
-                out.folded += deliveries - 1;
-                out.leads.push(lead);
+    let mut replay = Replay::default();
+    replay.feed(records, ctx);
+    replay.finish(ctx)
+}
+
+/// A source's deliveries being replayed, fed a file's records at a time (so a file's
+/// parsed records are dropped before the next file is parsed), in delivery order.
+#[derive(Default)]
+pub struct Replay<'a> {
+    index: HashMap<String, usize>,
+    states: Vec<State<'a>>,
+    rejects: Vec<Reject>,
+}
+
+impl<'a> Replay<'a> {
+    /// Applies the next deliveries, in order.
+    pub fn feed(&mut self, records: Vec<Result<Record<'a>, Reject>>, ctx: &SourceContext<'_>) {
+        // Reading a delivery's fields is independent per delivery and runs in parallel,
+        // order kept; only applying them to their lead's state, in delivery order, is
+        // sequential.
+        let read: Vec<Result<Read<'a>, Reject>> = records
+            .into_par_iter()
+            .map(|r| r.and_then(|mut record| read(&mut record, ctx)))
+            .collect();
+        for r in read {
+            match r {
+                Ok(delivery) => apply(delivery, &mut self.index, &mut self.states),
+                Err(rej) => self.rejects.push(rej),
             }
-            Err(rejects) => out.rejects.extend(rejects),
         }
     }
-    out
+
+    /// One lead per id, from every delivery fed.
+    pub fn finish(self, ctx: &SourceContext<'_>) -> SourceLeads {
+        let mut out = SourceLeads {
+            rejects: self.rejects,
+            ..SourceLeads::default()
+        };
+        // Each id's deliveries are replayed in order (`feed`); making the leads from them
+        // is independent per id and runs in parallel, order kept.
+        let finished: Vec<(usize, Result<Lead, Vec<Reject>>)> = self
+            .states
+            .into_par_iter()
+            .map(|state| (state.deliveries.len(), finish(state, ctx)))
+            .collect();
+        out.leads.reserve(finished.len());
+        for (deliveries, made) in finished {
+            match made {
+                Ok(lead) => {
+                    out.folded += deliveries - 1;
+                    out.leads.push(lead);
+                }
+                Err(rejects) => out.rejects.extend(rejects),
+            }
+        }
+        out
+    }
 }
 
 /// A Real Geeks id as replayed: lower-case, no hyphens.
