@@ -76,10 +76,6 @@ const WEIGHT_COLUMNS: [&str; 5] = [
     "place_weight",
 ];
 
-fn level_names(p: &ScoredPair) -> [&'static str; 5] {
-    names_of(&p.levels)
-}
-
 /// Each comparator's level name, in [`COMPARATORS`] order: a column of ten million cells
 /// reads one field, not all five.
 const LEVEL_OF: [fn(&Levels) -> &'static str; 5] = [
@@ -272,7 +268,7 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
             review
                 .iter()
                 .map(|p| {
-                    let names = level_names(p);
+                    let names = names_of(&p.levels);
                     Some(
                         COMPARATORS
                             .iter()

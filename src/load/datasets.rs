@@ -752,6 +752,8 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lead::{Email, SourceRef, System};
+    use chrono::TimeZone;
 
     /// Polars' dictionary of a text column (what its Parquet writer made before).
     fn polars_dictionary(array: &Utf8ViewArray) -> DictionaryArray<u32> {
@@ -829,8 +831,6 @@ mod tests {
         ))
         .is_none());
     }
-    use crate::lead::{Email, SourceRef, System};
-    use chrono::TimeZone;
 
     #[test]
     fn vocabulary_columns_get_a_dictionary_and_the_rest_are_plain() {

@@ -967,13 +967,13 @@ fn parse_batch(
     timings: &mut Timings,
 ) -> Batch {
     let is_record = vendors::is_record(source.system);
-    let mut records = Vec::new();
     let mut infos = Vec::new();
     let mut warnings = Vec::new();
     let mut read = 0;
-    // Real Geeks deliveries are replayed a file at a time: a file's parsed records are
-    // reading's biggest working memory, dropped before the next file is parsed.
-    let mut replay = (source.system == System::Realgeeks).then(vendors::realgeeks::Replay::default);
+    // Records are read into leads a file at a time: a file's parsed records are reading's
+    // biggest working memory (the Real Geeks deliveries above all), dropped before the next
+    // file is parsed.
+    let mut reader = vendors::SourceReader::new(source.system);
     for file in files {
         let t = Instant::now();
         let place = crate::reject::Place {
@@ -993,21 +993,14 @@ fn parse_batch(
         warnings.extend(file.warnings.iter().cloned());
         read += recs.len();
         timings.extract += ms(t);
-        match replay.as_mut() {
-            Some(replay) => {
-                let t = Instant::now();
-                replay.feed(recs, ctx);
-                timings.adapt += ms(t);
-            }
-            None => records.extend(recs),
-        }
+
+        let t = Instant::now();
+        reader.feed(recs, ctx);
+        timings.adapt += ms(t);
     }
 
     let t = Instant::now();
-    let adapted = match replay {
-        Some(replay) => replay.finish(ctx),
-        None => vendors::read_source(records, ctx),
-    };
+    let adapted = reader.finish(ctx);
     timings.adapt += ms(t);
 
     let t = Instant::now();

@@ -112,25 +112,59 @@ pub fn read_source(
     records: Vec<Result<Record<'_>, Reject>>,
     ctx: &SourceContext<'_>,
 ) -> SourceLeads {
-    if ctx.system == System::Realgeeks {
-        return realgeeks::replay(records, ctx);
+    let mut reader = SourceReader::new(ctx.system);
+    reader.feed(records, ctx);
+    reader.finish(ctx)
+}
+
+/// A source's records being turned into leads, fed a file's records at a time in input
+/// order, so that a file's parsed records are dropped before the next file is parsed.
+pub enum SourceReader<'a> {
+    /// Each record is one lead or one reject, read as it is fed.
+    Records(SourceLeads),
+    /// Real Geeks deliveries, replayed into one lead per id once all are fed.
+    Replay(realgeeks::Replay<'a>),
+}
+
+impl<'a> SourceReader<'a> {
+    /// A reader for a source of `system`.
+    pub fn new(system: System) -> SourceReader<'a> {
+        match system {
+            System::Realgeeks => SourceReader::Replay(realgeeks::Replay::default()),
+            _ => SourceReader::Records(SourceLeads::default()),
+        }
     }
-    let results: Vec<Result<Lead, Reject>> = records
-        .into_par_iter()
-        .map(|r| r.and_then(|mut rec| read_record(&mut rec, ctx)))
-        .collect();
-    // A lead is a large value: the leads stay where they were collected (a `Result` of a
-    // lead is the size of a lead, so collecting them back into a vector reuses its memory)
-    // instead of being copied into fresh memory.
-    let mut rejects = Vec::new();
-    let leads: Vec<Lead> = results
-        .into_iter()
-        .filter_map(|r| r.map_err(|rej| rejects.push(rej)).ok())
-        .collect();
-    SourceLeads {
-        leads,
-        rejects,
-        folded: 0,
+
+    /// Reads the next records, in order.
+    pub fn feed(&mut self, records: Vec<Result<Record<'a>, Reject>>, ctx: &SourceContext<'_>) {
+        let out = match self {
+            SourceReader::Replay(replay) => return replay.feed(records, ctx),
+            SourceReader::Records(out) => out,
+        };
+        let results: Vec<Result<Lead, Reject>> = records
+            .into_par_iter()
+            .map(|r| r.and_then(|mut rec| read_record(&mut rec, ctx)))
+            .collect();
+        // A lead is a large value: the leads stay where they were collected (a `Result` of
+        // a lead is the size of a lead, so collecting them back into a vector reuses its
+        // memory) instead of being copied into fresh memory.
+        let leads: Vec<Lead> = results
+            .into_iter()
+            .filter_map(|r| r.map_err(|rej| out.rejects.push(rej)).ok())
+            .collect();
+        if out.leads.is_empty() {
+            out.leads = leads;
+        } else {
+            out.leads.extend(leads);
+        }
+    }
+
+    /// The leads of every record fed.
+    pub fn finish(self, ctx: &SourceContext<'_>) -> SourceLeads {
+        match self {
+            SourceReader::Records(out) => out,
+            SourceReader::Replay(replay) => replay.finish(ctx),
+        }
     }
 }
 

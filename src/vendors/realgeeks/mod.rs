@@ -129,15 +129,8 @@ struct State<'a> {
     partial: bool,
 }
 
-/// Replays every delivery of a source into one lead per id.
-pub fn replay(records: Vec<Result<Record<'_>, Reject>>, ctx: &SourceContext<'_>) -> SourceLeads {
-    let mut replay = Replay::default();
-    replay.feed(records, ctx);
-    replay.finish(ctx)
-}
-
-/// A source's deliveries being replayed, fed a file's records at a time (so a file's
-/// parsed records are dropped before the next file is parsed), in delivery order.
+/// A source's deliveries being replayed into one lead per id, fed a file's records at a
+/// time in delivery order (see [`crate::vendors::SourceReader`]).
 #[derive(Default)]
 pub struct Replay<'a> {
     index: HashMap<String, usize>,
