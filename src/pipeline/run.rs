@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -974,6 +974,8 @@ fn parse_batch(
     // biggest working memory (the Real Geeks deliveries above all), dropped before the next
     // file is parsed.
     let mut reader = vendors::SourceReader::new(source.system);
+    // Leads normalized so far (the first ones of the reader's).
+    let mut normalized = 0;
     for file in files {
         let t = Instant::now();
         let place = crate::reject::Place {
@@ -982,21 +984,40 @@ fn parse_batch(
             file: &file.display,
             line: 0,
         };
-        let recs = extract::records(file, place, is_record);
+        // A chunk of records at a time: read into fields, then into leads, and dropped
+        // before the next chunk is read.
+        // A chunk's leads are normalized at once, while they are in the cache, and their
+        // names and times as written are dropped.
+        let mut records = 0;
+        let mut adapting = Duration::ZERO;
+        let mut normalizing = Duration::ZERO;
+        extract::records_by_chunk(file, place, is_record, &mut |recs| {
+            records += recs.len();
+            let t = Instant::now();
+            reader.feed(recs, ctx);
+            adapting += t.elapsed();
+            let t = Instant::now();
+            let fresh = reader.leads_from(normalized);
+            normalized += fresh.len();
+            fresh
+                .par_iter_mut()
+                .for_each(|lead| normalize::lead(lead, nctx));
+            normalizing += t.elapsed();
+        });
         infos.push(FileInfo {
             path: file.display.clone(),
             bytes: file.bytes,
             sha256: file.sha256.clone(),
             format: file.format.as_str().to_string(),
-            records: recs.len(),
+            records,
         });
         warnings.extend(file.warnings.iter().cloned());
-        read += recs.len();
-        timings.extract += ms(t);
-
-        let t = Instant::now();
-        reader.feed(recs, ctx);
-        timings.adapt += ms(t);
+        read += records;
+        let (adapt_ms, normalize_ms) =
+            (adapting.as_millis() as u64, normalizing.as_millis() as u64);
+        timings.extract += ms(t).saturating_sub(adapt_ms + normalize_ms);
+        timings.adapt += adapt_ms;
+        timings.normalize += normalize_ms;
     }
 
     let t = Instant::now();
@@ -1005,7 +1026,7 @@ fn parse_batch(
 
     let t = Instant::now();
     let mut leads = adapted.leads;
-    leads
+    leads[normalized..]
         .par_iter_mut()
         .for_each(|lead| normalize::lead(lead, nctx));
     timings.normalize += ms(t);

@@ -159,6 +159,15 @@ impl<'a> SourceReader<'a> {
         }
     }
 
+    /// The leads made so far from `from` on, in order (none for replayed deliveries,
+    /// whose leads are made by [`SourceReader::finish`]).
+    pub fn leads_from(&mut self, from: usize) -> &mut [Lead] {
+        match self {
+            SourceReader::Records(out) => &mut out.leads[from..],
+            SourceReader::Replay(_) => &mut [],
+        }
+    }
+
     /// The leads of every record fed.
     pub fn finish(self, ctx: &SourceContext<'_>) -> SourceLeads {
         match self {
