@@ -131,11 +131,11 @@ pub fn merge(base: &mut Lead, later: Lead) {
         .get("folded_from")
         .map_or(0, |v| v.matches("; ").count() + 1);
     if listed < FOLDED_FROM_LIMIT {
-        let entry = base.custom.get_or_default("folded_from");
-        if !entry.is_empty() {
-            entry.push_str("; ");
-        }
-        entry.push_str(&place);
+        let entry = match base.custom.get("folded_from") {
+            Some(before) if !before.is_empty() => format!("{before}; {place}"),
+            _ => place,
+        };
+        base.custom.insert("folded_from", entry);
     }
     let q = later.quality;
     if later.first_name.is_some() || later.last_name.is_some() {
@@ -203,9 +203,9 @@ pub fn merge(base: &mut Lead, later: Lead) {
         base.add_tag(tag);
     }
     let folded_from = base.custom.remove("folded_from");
-    base.custom.extend(later.custom);
+    base.custom.extend(later.custom.iter());
     if let Some(f) = folded_from {
-        base.custom.insert("folded_from".into(), f);
+        base.custom.insert("folded_from", f);
     }
     // Flags that describe the record as a whole accumulate.
     base.quality.insert(Quality::from_bits(
@@ -269,7 +269,7 @@ mod tests {
             "2024-03-01T00:00:00+00:00"
         );
         assert!(!m.quality.contains(Quality::INVALID_EMAIL));
-        assert_eq!(m.custom["folded_from"], "f:5");
+        assert_eq!(&m.custom["folded_from"], "f:5");
         assert_eq!(m.source.line, 1);
     }
 
@@ -292,8 +292,8 @@ mod tests {
         assert_eq!(folded, [false, false, false, true, true, true]);
         assert_eq!(out[2].city.as_deref(), Some("Hull"));
         assert_eq!(out[2].source.line, 1);
-        assert_eq!(out[2].custom["folded_from"], "f:2; f:3");
-        assert_eq!(out[1].custom["folded_from"], "f:4");
+        assert_eq!(&out[2].custom["folded_from"], "f:2; f:3");
+        assert_eq!(&out[1].custom["folded_from"], "f:4");
         assert_eq!(fold(Vec::new()), (Vec::new(), Vec::new()));
     }
 }

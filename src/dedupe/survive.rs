@@ -306,9 +306,15 @@ pub fn golden_with(
         prov.insert("listing_ref", member(&l.lead_key));
     }
     for l in ordered.iter().rev().filter(|_| keep_custom) {
-        for (k, v) in &l.custom {
+        if c.custom.is_empty() {
+            // The first member's fields as they are, in one copy.
+            c.custom = l.custom.clone();
+            c.custom.remove("folded_from");
+            continue;
+        }
+        for (k, v) in l.custom.iter() {
             if k != "folded_from" {
-                c.custom.insert(k.clone(), v.clone());
+                c.custom.insert(k, v);
             }
         }
     }

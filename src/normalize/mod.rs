@@ -227,10 +227,7 @@ mod tests {
         lead(&mut l, &ctx());
         assert_eq!(l.email2.as_ref().map(Email::as_str), Some("b@y.com"));
         assert_eq!(l.phone2.as_ref().map(Phone::as_str), Some("+13125550143"));
-        assert_eq!(
-            l.custom.get("other_emails").map(String::as_str),
-            Some("c@z.com")
-        );
+        assert_eq!(l.custom.get("other_emails"), Some("c@z.com"));
         assert!(l
             .quality
             .contains(Quality::EXTRA_CONTACTS | Quality::NO_NAME));
@@ -248,6 +245,6 @@ mod tests {
         });
         lead(&mut l, &ctx());
         assert!(l.quality.contains(Quality::INVALID_CREATED_AT));
-        assert_eq!(l.custom["created_at_raw"], "last tuesday");
+        assert_eq!(&l.custom["created_at_raw"], "last tuesday");
     }
 }

@@ -200,6 +200,7 @@ pub fn keep_in_custom(
     prefix: &str,
     map: impl IntoIterator<Item = (String, Value)>,
 ) {
+    let mut kept: Vec<(String, String)> = Vec::new();
     for (k, v) in map {
         if redact::is_secret_key(&k) {
             continue;
@@ -209,13 +210,25 @@ pub fn keep_in_custom(
             Value::String(s) => s,
             other => other.to_string(),
         };
+        // Blank values are skipped, the others trimmed (as `Lead::set_custom` does).
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let value = if trimmed.len() == value.len() {
+            value
+        } else {
+            trimmed.to_string()
+        };
         let key = if prefix.is_empty() {
             k
         } else {
             format!("{prefix}{k}")
         };
-        lead.set_custom(key, value);
+        kept.push((key, value));
     }
+    // Packed once, not once per field.
+    lead.custom.extend(kept);
 }
 
 fn describe(v: &Value) -> String {

@@ -114,7 +114,7 @@ impl<'a> Picked<'a> {
             fields: [None; Picked::SLOTS],
             meta: Vec::new(),
         };
-        for (k, v) in &c.custom {
+        for (k, v) in c.custom.iter() {
             if let Some(name) = k.strip_prefix("meta.") {
                 picked.meta.push((name, v));
             } else if let Some(i) = Picked::slot(k) {
@@ -411,7 +411,7 @@ mod tests {
         c.phone = Some("+447911123456".into());
         c.postcode = Some("SW1A 1AA".into());
         c.marketing_source = Some("Rightmove".into());
-        c.custom.insert("meta.Property ID".into(), "7071".into());
+        c.custom.insert("meta.Property ID", "7071");
         c
     }
 
