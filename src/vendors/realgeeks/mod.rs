@@ -20,8 +20,6 @@
 
 pub mod write;
 
-use std::collections::BTreeMap;
-
 use compact_str::CompactString;
 use foldhash::HashMap;
 use rayon::prelude::*;
@@ -117,16 +115,94 @@ struct Delivery<'a> {
     raw: &'a str,
 }
 
+/// One lead's deliveries replayed so far. Held for every lead of the source until the
+/// last delivery is fed, so it keeps only what making the lead reads: the patched values
+/// in fixed slots (a B-tree of them was over a kilobyte a lead), the activities as the
+/// JSON text the lead keeps of them, not as value trees.
 #[derive(Default)]
 struct State<'a> {
     id: String,
     deliveries: Vec<Delivery<'a>>,
-    values: BTreeMap<&'static str, String>,
+    /// The value of each field of [`PATCHED`], by its place there.
+    values: [Option<String>; PATCHED.len()],
     extra: FieldMap,
     tags: Vec<String>,
-    activities: Vec<Value>,
+    activities: Activities,
     created: Option<String>,
     partial: bool,
+}
+
+/// Activities in delivery order, as the lead keeps them: their JSON (`custom.activities`),
+/// the `created` time of the latest that has one, and the agent of the latest assignment.
+#[derive(Default)]
+struct Activities {
+    /// Each activity's compact JSON, separated by commas (the array without brackets).
+    json: String,
+    /// The latest `created` given as text.
+    created: Option<String>,
+    /// The user id of the latest `was_assigned` activity of the agent role that names one.
+    assigned: Option<String>,
+}
+
+impl Activities {
+    fn of(list: Vec<Value>) -> Activities {
+        let mut a = Activities::default();
+        for activity in list {
+            if !a.json.is_empty() {
+                a.json.push(',');
+            }
+            a.json.push_str(&activity.to_string());
+            if let Some(created) = activity.get("created").and_then(Value::as_str) {
+                a.created = Some(created.to_string());
+            }
+            if let Some(user) = assigned_agent(&activity) {
+                a.assigned = Some(user);
+            }
+        }
+        a
+    }
+
+    /// Appends `later`'s activities after these.
+    fn extend(&mut self, later: Activities) {
+        if later.json.is_empty() {
+            return;
+        }
+        if self.json.is_empty() {
+            self.json = later.json;
+        } else {
+            self.json.push(',');
+            self.json.push_str(&later.json);
+        }
+        if later.created.is_some() {
+            self.created = later.created;
+        }
+        if later.assigned.is_some() {
+            self.assigned = later.assigned;
+        }
+    }
+}
+
+/// The user id an activity assigns the lead to, when it is a `was_assigned` activity of
+/// the agent role (the default role) that names one.
+fn assigned_agent(a: &Value) -> Option<String> {
+    let is_assignment = a.get("type").and_then(Value::as_str) == Some("was_assigned");
+    let role = a.get("role").and_then(Value::as_str).unwrap_or("agent");
+    if !(is_assignment && role.eq_ignore_ascii_case("agent")) {
+        return None;
+    }
+    match a.get("user").and_then(|u| u.get("id"))? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The place of a patched field in [`PATCHED`].
+fn slot(key: &str) -> usize {
+    PATCHED
+        .iter()
+        .position(|k| *k == key)
+        .expect("a patched field")
 }
 
 /// A source's deliveries being replayed into one lead per id, fed a file's records at a
@@ -198,7 +274,7 @@ struct Read<'a> {
     patches: Vec<(&'static str, Patch)>,
     created: Option<String>,
     tags: Option<Vec<String>>,
-    activities: Vec<Value>,
+    activities: Activities,
     extra: FieldMap,
 }
 
@@ -238,7 +314,7 @@ fn read<'a>(record: &mut Record<'a>, ctx: &SourceContext<'_>) -> Result<Read<'a>
     } else {
         None
     };
-    let activities = f.list("activities")?.unwrap_or_default();
+    let activities = Activities::of(f.list("activities")?.unwrap_or_default());
     f.text("site_login_url")?;
     let mut extra = FieldMap::new();
     if action != "activity_added" {
@@ -289,15 +365,11 @@ fn apply<'a>(read: Read<'a>, index: &mut HashMap<String, usize>, states: &mut Ve
     let state = &mut states[at];
     state.deliveries.push(delivery);
     if action != "activity_added" {
-        for (key, patch) in patches {
+        for (i, (_, patch)) in patches.into_iter().enumerate() {
             match patch {
                 Patch::Absent => {}
-                Patch::Unset => {
-                    state.values.remove(key);
-                }
-                Patch::Set(v) => {
-                    state.values.insert(key, v);
-                }
+                Patch::Unset => state.values[i] = None,
+                Patch::Set(v) => state.values[i] = Some(v),
             }
         }
         if state.created.is_none() {
@@ -320,7 +392,7 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
         source_id: Some(state.id.clone()),
     };
     let mut lead = Lead::new(System::Realgeeks, source);
-    let v = |k: &str| state.values.get(k).cloned();
+    let v = |k: &str| state.values[slot(k)].clone();
     lead.raw.text_mut().first_name = v("first_name").unwrap_or_default();
     lead.raw.text_mut().last_name = v("last_name").unwrap_or_default();
     lead.raw.emails = vec![
@@ -332,13 +404,7 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
         v("phone2").unwrap_or_default().into(),
     ];
     lead.raw.text_mut().created_at = state.created.clone().unwrap_or_default();
-    lead.raw.text_mut().updated_at = state
-        .activities
-        .iter()
-        .rev()
-        .find_map(|a| a.get("created").and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_string();
+    lead.raw.text_mut().updated_at = state.activities.created.clone().unwrap_or_default();
     if !lead.raw.has_identity() {
         let n = state.deliveries.len();
         return Err(state
@@ -414,23 +480,8 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
         lead.quality.insert(Quality::PARTIAL_HISTORY);
     }
 
-    let assigned = state.activities.iter().rev().find_map(|a| {
-        let is_assignment = a.get("type").and_then(Value::as_str) == Some("was_assigned");
-        let role = a.get("role").and_then(Value::as_str).unwrap_or("agent");
-        let user = a
-            .get("user")
-            .and_then(|u| u.get("id"))
-            .and_then(|id| match id {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
-        (is_assignment && role.eq_ignore_ascii_case("agent"))
-            .then_some(user)
-            .flatten()
-    });
-    match assigned {
-        Some(user) => ctx.assign_agent(&mut lead, Some(&user)),
+    match state.activities.assigned.as_deref() {
+        Some(user) => ctx.assign_agent(&mut lead, Some(user)),
         None => match ctx
             .roster
             .by_email_or_name(v("agent_email").as_deref(), v("agent_name").as_deref())
@@ -448,8 +499,8 @@ fn finish<'a>(state: State<'a>, ctx: &SourceContext<'_>) -> Result<Lead, Vec<Rej
     if let Some(name) = v("agent_name") {
         lead.set_custom("agent_name", name);
     }
-    if !state.activities.is_empty() {
-        lead.set_custom("activities", Value::Array(state.activities).to_string());
+    if !state.activities.json.is_empty() {
+        lead.set_custom("activities", format!("[{}]", state.activities.json));
     }
     keep_in_custom(&mut lead, "", state.extra);
     Ok(lead)
@@ -479,6 +530,38 @@ pub fn status_of(status: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activities_keep_their_json_and_the_latest_time_and_assignment() {
+        let list = |v: Value| match v {
+            Value::Array(a) => a,
+            _ => unreachable!(),
+        };
+        let first = list(serde_json::json!([
+            {"type": "was_assigned", "user": {"id": 7}, "created": "2024-01-01T00:00:00Z"},
+            {"type": "note", "created": 5, "text": "a \"quoted\" note"},
+        ]));
+        let second = list(serde_json::json!([
+            {"type": "was_assigned", "role": "Agent", "user": {"id": "u-9"}},
+            {"type": "was_assigned", "role": "lender", "user": {"id": "l-1"}},
+            {"type": "was_assigned", "user": {}},
+            {"type": "viewed", "created": "2024-02-02T00:00:00Z"},
+        ]));
+        let all: Vec<Value> = first.iter().chain(&second).cloned().collect();
+        let mut a = Activities::of(first.clone());
+        assert_eq!(a.assigned.as_deref(), Some("7"));
+        assert_eq!(a.created.as_deref(), Some("2024-01-01T00:00:00Z"));
+        a.extend(Activities::of(Vec::new()));
+        a.extend(Activities::of(second));
+        assert_eq!(format!("[{}]", a.json), Value::Array(all).to_string());
+        // The latest agent assignment that names a user; a lender's does not count.
+        assert_eq!(a.assigned.as_deref(), Some("u-9"));
+        assert_eq!(a.created.as_deref(), Some("2024-02-02T00:00:00Z"));
+        let mut none = Activities::default();
+        none.extend(Activities::of(first));
+        assert_eq!(none.assigned.as_deref(), Some("7"));
+        assert!(Activities::of(Vec::new()).json.is_empty());
+    }
 
     #[test]
     fn documented_roles() {
