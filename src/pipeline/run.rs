@@ -439,18 +439,38 @@ pub fn run(
         state_dir.is_some(),
     );
     let dir = staged.path();
+    let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
+    let keys = contacts::LeadKeys::of(&leads);
+    let n_leads = leads.len();
     // The rest of the run, with `matches.parquet` written on a thread of its own from
     // here on: the pairs are final once linked, and the biggest file starts while the
     // golden records are matched to the targets instead of being finished alone last.
     let (targets, sent) = std::thread::scope(|scope| -> Result<_, RunError> {
-        let (pairs, model, all) = (&linkage.pairs, &linkage.model, &leads);
+        let (pairs, model) = (&linkage.pairs, &linkage.model);
         let matches = scope.spawn(move || {
-            let keys = contacts::LeadKeys::of(all);
             let tables = row_groups(pairs)
                 .into_iter()
                 .map(|c| contacts::matches_table(&keys, c, model));
             Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
         });
+        // The leads are final once their contacts are stable: their files (and the
+        // review pairs', which show the leads' fields) are written now, beside
+        // matches.parquet, and the leads freed before the golden records are linked to
+        // persons and matched to the targets (with the leads still held, that was the
+        // run's memory peak).
+        let leads_started = Instant::now();
+        let written = datasets::write_leads(
+            &dir.join("leads.parquet"),
+            &dir.join("leads.csv"),
+            &leads,
+            &names,
+        )
+        .and_then(|()| {
+            contacts::review_table(&leads, &linkage.pairs).write_csv(&dir.join("review.csv"))
+        });
+        drop_later(std::mem::take(&mut leads));
+        let leads_ms = ms(leads_started);
+        written?;
         // Payload targets match the golden records again: their match records are made
         // once.
         let contact_records =
@@ -465,7 +485,7 @@ pub fn run(
             &linkage.model,
             &pipeline.matching,
         );
-        timings.dedupe = ms(t);
+        timings.dedupe = ms(t).saturating_sub(leads_ms);
 
         let t = Instant::now();
         observer.start("payloads", 0);
@@ -496,21 +516,13 @@ pub fn run(
                 );
                 (targets, matching_ms + ms(t))
             },
-            || {
-                write_datasets(
-                    dir,
-                    pipeline,
-                    (&leads, &rejects),
-                    &linkage,
-                    (this_run, &id_changes),
-                )
-            },
+            || write_datasets(dir, &names, &rejects, &linkage, (this_run, &id_changes)),
         );
         let matches = matches
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         timings.payloads = targets.1;
-        timings.write = ms(write_started);
+        timings.write = ms(write_started) + leads_ms;
         let targets = targets.0?;
         written?;
         matches?;
@@ -521,7 +533,7 @@ pub fn run(
     let manifest = build_manifest(
         pipeline,
         sources,
-        &leads,
+        n_leads,
         &rejects,
         &linkage,
         Reports {
@@ -574,22 +586,21 @@ pub fn run(
     // Freeing a million leads and their contacts, pairs and strings takes seconds of one
     // core; the outputs are in place, so a thread of its own does it while the caller
     // goes on (or the process exits and the kernel takes the memory back at once).
-    drop_later((leads, linkage, rejects));
+    drop_later((linkage, rejects));
     Ok(Outcome { manifest, output })
 }
 
-/// Writes the reconciled datasets (every file but `matches.parquet`, which the run starts
-/// earlier, the payloads and the run's reports) into `dir`.
+/// Writes the reconciled datasets but the leads' files, `review.csv` and `matches.parquet`
+/// (which the run writes earlier), the payloads and the run's reports into `dir`.
 fn write_datasets(
     dir: &Path,
-    pipeline: &Pipeline,
-    (leads, rejects): (&[Lead], &[Reject]),
+    names: &[String],
+    rejects: &[Reject],
     linkage: &Linkage,
     (this_run, id_changes): (u64, &[state::IdChange]),
 ) -> Result<(), WriteError> {
-    let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
-    // Every file is independent: write them side by side, the biggest (leads) first so it
-    // starts at once.
+    // Every file is independent: write them side by side, the biggest (contacts) first so
+    // it starts at once.
     // Each chunk's table (golden fields, provenance as JSON) is made once for both files.
     let write_contacts = || {
         let (parquet, csv) = (dir.join("contacts.parquet"), dir.join("contacts.csv"));
@@ -598,19 +609,13 @@ fn write_datasets(
             .map(contacts::contacts_table);
         Table::write_parquet_and_csv_chunks(&parquet, &csv, tables)
     };
-    let review = contacts::review_table(leads, &linkage.pairs);
     let writes: Vec<Box<dyn Fn() -> Result<(), WriteError> + Sync + '_>> = vec![
-        Box::new(|| {
-            let (parquet, csv) = (dir.join("leads.parquet"), dir.join("leads.csv"));
-            datasets::write_leads(&parquet, &csv, leads, &names)
-        }),
         Box::new(write_contacts),
-        Box::new(|| review.write_csv(&dir.join("review.csv"))),
         Box::new(|| {
             contacts::person_links_table(&linkage.contacts, &linkage.person_links)
                 .write_csv(&dir.join("person-links.csv"))
         }),
-        Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), rejects, &names)),
+        Box::new(|| datasets::write_rejects(&dir.join("rejects.csv"), rejects, names)),
         Box::new(|| write_id_changes(&dir.join("id-changes.csv"), this_run, id_changes)),
     ];
     // Every result first, then the first failure in file order: the same error whatever
@@ -1166,7 +1171,7 @@ fn quality_flags(leads: &[Lead]) -> BTreeMap<String, usize> {
 fn build_manifest(
     pipeline: &Pipeline,
     sources: Vec<SourceCounts>,
-    leads: &[Lead],
+    leads: usize,
     rejects: &[Reject],
     linkage: &Linkage,
     reports: Reports,
@@ -1196,8 +1201,8 @@ fn build_manifest(
     let matching = matching_summary(pipeline, linkage);
     let review = matching.decisions.get("review").copied().unwrap_or(0);
     let mut outputs = BTreeMap::from([
-        ("leads.csv".to_string(), leads.len()),
-        ("leads.parquet".to_string(), leads.len()),
+        ("leads.csv".to_string(), leads),
+        ("leads.parquet".to_string(), leads),
         ("rejects.csv".to_string(), rejects.len()),
         ("contacts.csv".to_string(), linkage.contacts.len()),
         ("contacts.parquet".to_string(), linkage.contacts.len()),
