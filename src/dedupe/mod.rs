@@ -412,21 +412,23 @@ pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
 /// only when `keep_custom` (payload targets need them). Person links come after, from [`link_persons`], once
 /// contact ids are final. In agent scope only
 /// leads of one agent are compared, so the agents' leads can be linked apart (`--shard`).
+/// The match records are freed once the clusters are known, before the golden records
+/// are made.
 pub fn link(
     leads: &mut [Lead],
-    records: &[MatchRecord],
+    records: Vec<MatchRecord>,
     trained: Trained,
     config: &MatchConfig,
     keep_custom: bool,
 ) -> Linkage {
     let Trained { model, tf } = trained;
-    let candidates = block::candidate_pairs(records, config.scope, block::Limits::default());
+    let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
     let scorer = model.scorer();
     let mut pairs: Vec<ScoredPair> = candidates
         .par_iter()
         .enumerate()
         .map(|(i, &(a, b))| {
-            prefetch_ahead(records, &candidates, i);
+            prefetch_ahead(&records, &candidates, i);
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
             let levels = Levels::of(ra, rb);
             ScoredPair::new(a, b, levels, &scorer.score(&levels, ra, Some(&tf)))
@@ -442,8 +444,9 @@ pub fn link(
             probability: p.probability,
         })
         .collect();
-    let contact_of = cluster::clusters(records, &edges, config.match_threshold);
+    let contact_of = cluster::clusters(&records, &edges, config.match_threshold);
     drop(edges);
+    crate::allocator::drop_later(records);
     pairs.par_iter_mut().for_each(|p| {
         let prob = p.probability;
         p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]
@@ -535,7 +538,7 @@ fn prefetch_ahead<R: std::borrow::Borrow<MatchRecord>>(
 pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
     let records = records(leads);
     let trained = train(leads, &records);
-    let mut linkage = link(leads, &records, trained, config, true);
+    let mut linkage = link(leads, records, trained, config, true);
     linkage.person_links = link_persons(&mut linkage.contacts, &linkage.model, config);
     linkage
 }

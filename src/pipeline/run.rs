@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::agents::{Roster, RosterError};
+use crate::allocator::drop_later;
 use crate::dedupe::compare::{EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel, PlaceLevel};
 use crate::dedupe::score::COMPARATORS;
 use crate::dedupe::survive::{self, Contact};
@@ -425,12 +426,11 @@ pub fn run(
     };
     let mut linkage = dedupe::link(
         &mut leads,
-        &records,
+        records,
         trained,
         &pipeline.matching,
         !pipeline.targets.is_empty(),
     );
-    drop_later(records);
     let (id_changes, known) = state::stabilize(
         &mut linkage.contacts,
         &mut leads,
@@ -1062,12 +1062,6 @@ fn write_id_changes(path: &Path, run: u64, changes: &[state::IdChange]) -> Resul
             Ok(())
         },
     )
-}
-
-/// Drops `value` on a thread of its own: freeing a million leads' strings or match
-/// records takes a core for a fraction of a second, which the run need not wait for.
-fn drop_later<T: Send + 'static>(value: T) {
-    std::thread::spawn(move || drop(value));
 }
 
 /// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
