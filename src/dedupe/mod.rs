@@ -446,7 +446,10 @@ pub fn link(
         .collect();
     let contact_of = cluster::clusters(&records, &edges, config.match_threshold);
     drop(edges);
-    crate::allocator::drop_later(records);
+    // Freed here, on the pool's threads: their memory is theirs again at once for the
+    // golden records (freed on a thread of its own, it was not yet, and the golden
+    // records took fresh memory beside it).
+    records.into_par_iter().for_each(drop);
     pairs.par_iter_mut().for_each(|p| {
         let prob = p.probability;
         p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]
