@@ -254,7 +254,8 @@ pub fn records<'a>(
 
 /// Records read into fields at a time, at most: each chunk is made side by side and
 /// handed on before the next is read, so a file's records never all sit in memory at once
-/// (a million leads' files hold 500,000 records, about 1 KB each once read into fields).
+/// (the largest file of the million-lead benchmark holds 161,500 Real Geeks deliveries,
+/// 114 MB of JSON, several times that once read into fields).
 pub const CHUNK: usize = 1 << 14;
 
 /// The records of [`records`], handed to `each` in order, a chunk at a time: about
