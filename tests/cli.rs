@@ -330,6 +330,67 @@ fn deliveries_replay_across_files_as_in_one() {
     assert_eq!(one.1, ["phone"]);
 }
 
+/// A file read in several chunks (`extract::CHUNK` values at a time) loses nothing at the
+/// seams: broken lines on both sides of the first seam are rejected with their line, and
+/// a delivery in the last chunk reaches the lead its first chunk created.
+#[test]
+fn files_longer_than_a_chunk_lose_nothing_at_the_seams() {
+    const LINES: usize = 40_000;
+    let seam = leadrecon::extract::CHUNK;
+    assert!(2 * seam < LINES, "the file spans three chunks");
+    let mut text = String::new();
+    for line in 1..=LINES {
+        if line == seam || line == seam + 1 {
+            text.push_str("{\"action\": \"created\", \"id\": \n");
+            continue;
+        }
+        if line == LINES {
+            text.push_str(r#"{"action":"updated","id":"L-1","last_name":"Late"}"#);
+        } else {
+            text.push_str(&format!(
+                r#"{{"action":"created","id":"L-{line}","first_name":"P{line}","email":"p{line}@example.com"}}"#
+            ));
+        }
+        text.push('\n');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "rg/deliveries.jsonl", &text);
+    write(
+        tmp.path(),
+        "p.toml",
+        "[pipeline]\nname = \"t\"\n[[sources]]\nsystem = \"realgeeks\"\npath = \"rg/*\"\ntimezone = \"America/Chicago\"\n",
+    );
+    let out = expect_code(tmp.path(), &["run", "p.toml", "--quiet", "--json"], 0);
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let source = &m["sources"][0];
+    assert_eq!(source["read"], LINES);
+    assert_eq!(source["rejected"], 2);
+    assert_eq!(source["loaded"], LINES - 2);
+    assert_eq!(source["files"][0]["records"], LINES);
+    let rejects = csv_rows(&tmp.path().join("out/t/rejects.csv"));
+    let lines: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r["line"].as_str(), r["reason"].as_str()))
+        .collect();
+    let (a, b) = (seam.to_string(), (seam + 1).to_string());
+    assert_eq!(
+        lines,
+        [
+            (a.as_str(), "malformed_json"),
+            (b.as_str(), "malformed_json")
+        ]
+    );
+    let leads = csv_rows(&tmp.path().join("out/t/leads.csv"));
+    // Every created id but the two broken lines', the update folded into L-1.
+    assert_eq!(leads.len(), LINES - 3);
+    let first = leads
+        .iter()
+        .find(|l| l["lead_key"] == "realgeeks:l1")
+        .expect("L-1's lead");
+    assert_eq!(first["last_name"], "Late");
+    assert_eq!(first["first_name"], "P1");
+}
+
 /// A Real Geeks lead whose first delivery has a field of the wrong type: that delivery is
 /// rejected (not a panic) and the lead starts at its next delivery.
 #[test]
