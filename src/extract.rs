@@ -384,6 +384,16 @@ const ENVELOPE_KEYS: [&str; 5] = ["data", "results", "leads", "items", "records"
 /// Records, or the rejects that stand for them, in file order.
 pub type Found<'a> = Vec<Result<Record<'a>, Reject>>;
 
+/// One level of a value, as [`JsonCx::step`] finds it.
+enum Step<'a> {
+    /// An array's items.
+    Items(Vec<&'a RawValue>),
+    /// The value a large envelope wraps.
+    Inner(&'a RawValue),
+    /// The value's records, or the reject that stands for it.
+    Found(Found<'a>),
+}
+
 /// A top-level value found while scanning, or the reject for a piece that is not one.
 enum Piece<'a> {
     Value(&'a RawValue),
@@ -448,32 +458,12 @@ impl<'a> JsonCx<'a, '_, '_> {
 
     /// [`JsonCx::walk`] of a value that may hold many records, handed to `each` by chunk.
     fn open(&self, raw: &'a RawValue, each: &mut dyn FnMut(Found<'a>)) {
-        let s = raw.get();
-        let line = self.lines.line(self.offset(s));
-        if s.starts_with('[') {
-            match serde_json::from_str::<Vec<&'a RawValue>>(s) {
-                Ok(items) => {
-                    self.expand_by_chunk(items.into_iter().map(Piece::Value).collect(), each)
-                }
-                Err(e) => each(vec![Err(self.reject(
-                    line,
-                    Reason::MalformedJson,
-                    e.to_string(),
-                    s,
-                ))]),
+        match self.step(raw) {
+            Step::Items(items) => {
+                self.expand_by_chunk(items.into_iter().map(Piece::Value).collect(), each)
             }
-            return;
-        }
-        match self.large_object(s) {
-            Some(Shape::ErrorResponse(problem)) => each(vec![Err(self.reject(
-                line,
-                Reason::ErrorResponse,
-                problem,
-                s,
-            ))]),
-            Some(Shape::Envelope(inner)) if Self::may_hold_many(inner) => self.open(inner, each),
-            Some(Shape::Envelope(inner)) => each(self.walk(inner)),
-            None => each(self.object_read_whole(line, s)),
+            Step::Inner(inner) => self.open(inner, each),
+            Step::Found(found) => each(found),
         }
     }
 
@@ -571,40 +561,39 @@ impl<'a> JsonCx<'a, '_, '_> {
     }
 
     fn walk(&self, raw: &'a RawValue) -> Found<'a> {
+        match self.step(raw) {
+            // An envelope's array of records: read side by side, in order.
+            Step::Items(items) => self.expand(items.into_iter().map(Piece::Value).collect()),
+            Step::Inner(inner) => self.walk(inner),
+            Step::Found(found) => found,
+        }
+    }
+
+    /// What a value is, one level down: an array's items, the value a large envelope
+    /// wraps, or its records (a record, an envelope read whole, or a reject).
+    fn step(&self, raw: &'a RawValue) -> Step<'a> {
         let s = raw.get();
         let line = self.lines.line(self.offset(s));
+        let reject =
+            |reason, detail: String| Step::Found(vec![Err(self.reject(line, reason, detail, s))]);
         match s.as_bytes().first() {
-            // An envelope's array of records: read side by side, in order.
             Some(b'[') => match serde_json::from_str::<Vec<&'a RawValue>>(s) {
-                Ok(items) => self.expand(items.into_iter().map(Piece::Value).collect()),
-                Err(e) => vec![Err(self.reject(
-                    line,
-                    Reason::MalformedJson,
-                    e.to_string(),
-                    s,
-                ))],
+                Ok(items) => Step::Items(items),
+                Err(e) => reject(Reason::MalformedJson, e.to_string()),
             },
-            Some(b'{') => self.object(line, s),
-            _ => vec![Err(self.reject(
-                line,
+            Some(b'{') => match self.large_object(s) {
+                Some(Shape::ErrorResponse(problem)) => reject(Reason::ErrorResponse, problem),
+                Some(Shape::Envelope(inner)) => Step::Inner(inner),
+                None => Step::Found(self.object_read_whole(line, s)),
+            },
+            _ => reject(
                 Reason::NotARecord,
                 "expected a JSON object (a record), found a bare value".into(),
-                s,
-            ))],
+            ),
         }
     }
 
-    fn object(&self, line: u64, s: &'a str) -> Found<'a> {
-        match self.large_object(s) {
-            Some(Shape::ErrorResponse(problem)) => {
-                vec![Err(self.reject(line, Reason::ErrorResponse, problem, s))]
-            }
-            Some(Shape::Envelope(inner)) => self.walk(inner),
-            None => self.object_read_whole(line, s),
-        }
-    }
-
-    /// [`JsonCx::object`] for an object read into values at once (any object that
+    /// An object read into values at once (any object that
     /// [`JsonCx::large_object`] does not route).
     fn object_read_whole(&self, line: u64, s: &'a str) -> Found<'a> {
         let malformed = |e: serde_json::Error| {
@@ -692,7 +681,7 @@ impl<'de> Deserialize<'de> for ShallowFields<'de> {
 
 impl<'a> JsonCx<'a, '_, '_> {
     /// An object of at least [`LARGE_OBJECT`] bytes that is an envelope, decided as
-    /// [`JsonCx::object`] decides on its values: not a record by the vendor's rule, then
+    /// [`JsonCx::object_read_whole`] decides on its values: not a record by the vendor's rule, then
     /// an error response, then the first envelope key holding an array or object (a
     /// repeated field counts by its last value, as when read into values). `None` for
     /// anything else (a record, a malformed object), which is read in full.

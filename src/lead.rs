@@ -434,10 +434,7 @@ impl Custom {
         let mut s =
             String::with_capacity(self.0.len() - (end - start) + key.len() + value.len() + 8);
         s.push_str(&self.0[..start]);
-        for text in [key, value] {
-            push_len(&mut s, text.len());
-            s.push_str(text);
-        }
+        push_field(&mut s, key, value);
         s.push_str(&self.0[end..]);
         self.0 = s.into_boxed_str();
         old
@@ -467,6 +464,14 @@ impl Custom {
     /// Fields in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields().map(|(k, v, ..)| (k, v))
+    }
+}
+
+/// Writes a field as [`Custom`] keeps it: its name and its value, each after its length.
+fn push_field(s: &mut String, key: &str, value: &str) {
+    for text in [key, value] {
+        push_len(s, text.len());
+        s.push_str(text);
     }
 }
 
@@ -516,12 +521,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for Custom {
                     .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 4)
                     .sum::<usize>(),
         );
-        let mut push = |k: &str, v: &str| {
-            for text in [k, v] {
-                push_len(&mut s, text.len());
-                s.push_str(text);
-            }
-        };
+        let mut push = |k: &str, v: &str| push_field(&mut s, k, v);
         let mut old = self.iter().peekable();
         let mut new = new.iter().peekable();
         while let Some((k, v)) = new.next() {
@@ -661,6 +661,19 @@ impl Lead {
             return;
         }
         self.custom.insert(key, trimmed);
+    }
+
+    /// [`Lead::set_custom`] for many fields at once (packed once, not once per field).
+    pub fn set_customs<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) {
+        let kept: Vec<(K, V)> = fields
+            .into_iter()
+            .filter(|(_, v)| !v.as_ref().trim().is_empty())
+            .collect();
+        self.custom
+            .extend(kept.iter().map(|(k, v)| (k.as_ref(), v.as_ref().trim())));
     }
 
     /// Adds a tag unless blank or already present.

@@ -465,9 +465,7 @@ pub fn run(
             &leads,
             &names,
         )
-        .and_then(|()| {
-            contacts::review_table(&leads, &linkage.pairs).write_csv(&dir.join("review.csv"))
-        });
+        .and_then(|()| contacts::review_table(&leads, pairs).write_csv(&dir.join("review.csv")));
         drop_later(std::mem::take(&mut leads));
         let leads_ms = ms(leads_started);
         written?;
@@ -975,10 +973,17 @@ fn parse_batch(
     let mut infos = Vec::new();
     let mut warnings = Vec::new();
     let mut read = 0;
-    // Records are read into leads a file at a time: a file's parsed records are reading's
-    // biggest working memory (the Real Geeks deliveries above all), dropped before the next
-    // file is parsed.
+    // Records are read into leads a chunk at a time: parsed records are reading's biggest
+    // working memory, dropped before the next chunk is parsed. A chunk's leads are
+    // normalized at once, while they are in the cache, which drops their names and times
+    // as written; replayed deliveries make their leads (normalized last) only when all are
+    // fed.
     let mut reader = vendors::SourceReader::new(source.system);
+    let normalize_all = |leads: &mut [Lead]| {
+        leads
+            .par_iter_mut()
+            .for_each(|lead| normalize::lead(lead, nctx))
+    };
     // Leads normalized so far (the first ones of the reader's).
     let mut normalized = 0;
     for file in files {
@@ -989,10 +994,6 @@ fn parse_batch(
             file: &file.display,
             line: 0,
         };
-        // A chunk of records at a time: read into fields, then into leads, and dropped
-        // before the next chunk is read.
-        // A chunk's leads are normalized at once, while they are in the cache, and their
-        // names and times as written are dropped.
         let mut records = 0;
         let mut adapting = Duration::ZERO;
         let mut normalizing = Duration::ZERO;
@@ -1004,9 +1005,7 @@ fn parse_batch(
             let t = Instant::now();
             let fresh = reader.leads_from(normalized);
             normalized += fresh.len();
-            fresh
-                .par_iter_mut()
-                .for_each(|lead| normalize::lead(lead, nctx));
+            normalize_all(fresh);
             normalizing += t.elapsed();
         });
         infos.push(FileInfo {
@@ -1031,9 +1030,7 @@ fn parse_batch(
 
     let t = Instant::now();
     let mut leads = adapted.leads;
-    leads[normalized..]
-        .par_iter_mut()
-        .for_each(|lead| normalize::lead(lead, nctx));
+    normalize_all(&mut leads[normalized..]);
     timings.normalize += ms(t);
     Batch {
         leads,

@@ -210,16 +210,6 @@ pub fn keep_in_custom(
             Value::String(s) => s,
             other => other.to_string(),
         };
-        // Blank values are skipped, the others trimmed (as `Lead::set_custom` does).
-        let trimmed = value.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        let value = if trimmed.len() == value.len() {
-            value
-        } else {
-            trimmed.to_string()
-        };
         let key = if prefix.is_empty() {
             k
         } else {
@@ -227,8 +217,7 @@ pub fn keep_in_custom(
         };
         kept.push((key, value));
     }
-    // Packed once, not once per field.
-    lead.custom.extend(kept);
+    lead.set_customs(kept);
 }
 
 fn describe(v: &Value) -> String {

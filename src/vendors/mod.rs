@@ -117,8 +117,9 @@ pub fn read_source(
     reader.finish(ctx)
 }
 
-/// A source's records being turned into leads, fed a file's records at a time in input
-/// order, so that a file's parsed records are dropped before the next file is parsed.
+/// A source's records being turned into leads, fed a chunk of records at a time in input
+/// order ([`crate::extract::records_by_chunk`]), so that parsed records are dropped before
+/// the next are parsed.
 pub enum SourceReader<'a> {
     /// Each record is one lead or one reject, read as it is fed.
     Records(SourceLeads),

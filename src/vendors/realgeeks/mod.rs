@@ -205,7 +205,7 @@ fn slot(key: &str) -> usize {
         .expect("a patched field")
 }
 
-/// A source's deliveries being replayed into one lead per id, fed a file's records at a
+/// A source's deliveries being replayed into one lead per id, fed a chunk of records at a
 /// time in delivery order (see [`crate::vendors::SourceReader`]).
 #[derive(Default)]
 pub struct Replay<'a> {
@@ -271,7 +271,8 @@ struct Read<'a> {
     action: String,
     id: String,
     delivery: Delivery<'a>,
-    patches: Vec<(&'static str, Patch)>,
+    /// Each field of [`PATCHED`]'s patch, by its place there.
+    patches: Vec<Patch>,
     created: Option<String>,
     tags: Option<Vec<String>>,
     activities: Activities,
@@ -306,7 +307,7 @@ fn read<'a>(record: &mut Record<'a>, ctx: &SourceContext<'_>) -> Result<Read<'a>
     let id = normalize_id(&raw_id);
     let mut patches = Vec::with_capacity(PATCHED.len());
     for key in PATCHED {
-        patches.push((key, f.patch(key)?));
+        patches.push(f.patch(key)?);
     }
     let created = f.text("created")?;
     let tags = if f.has("tags") {
@@ -365,7 +366,7 @@ fn apply<'a>(read: Read<'a>, index: &mut HashMap<String, usize>, states: &mut Ve
     let state = &mut states[at];
     state.deliveries.push(delivery);
     if action != "activity_added" {
-        for (i, (_, patch)) in patches.into_iter().enumerate() {
+        for (i, patch) in patches.into_iter().enumerate() {
             match patch {
                 Patch::Absent => {}
                 Patch::Unset => state.values[i] = None,
