@@ -49,6 +49,113 @@ pub fn drop_later<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
+/// A vector consumed a chunk at a time: each chunk owns its elements, and dropping it
+/// drops them and hands the pages they filled back to the kernel at once, so the memory
+/// of a big array shrinks as it is worked through instead of all at the end.
+///
+/// Writing the leads' files is the use: a million leads (0.66 GB of structs and 0.5 GB of
+/// strings) were held whole until the last row group was written, for seconds beside
+/// the golden records and the scored pairs.
+pub struct Chunked<T> {
+    ptr: std::ptr::NonNull<T>,
+    len: usize,
+    cap: usize,
+    /// Elements before this were handed out in chunks.
+    next: std::cell::Cell<usize>,
+}
+
+// SAFETY: a `Chunked<T>` owns its elements as a `Vec<T>` does; its `Cell` is only used
+// through `&self` on one thread at a time (it is not `Sync`).
+unsafe impl<T: Send> Send for Chunked<T> {}
+
+impl<T> Chunked<T> {
+    /// Takes over `v`'s elements and buffer.
+    pub fn new(v: Vec<T>) -> Self {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        Chunked {
+            // SAFETY: a vector's pointer is never null.
+            ptr: unsafe { std::ptr::NonNull::new_unchecked(v.as_mut_ptr()) },
+            len: v.len(),
+            cap: v.capacity(),
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The elements, `n` (at least 1) at a time, in order. Elements no chunk was made for
+    /// are dropped with the `Chunked`.
+    pub fn chunks(&self, n: usize) -> impl Iterator<Item = Chunk<'_, T>> {
+        let n = n.max(1);
+        std::iter::from_fn(move || {
+            let start = self.next.get();
+            let len = n.min(self.len - start);
+            (len > 0).then(|| {
+                self.next.set(start + len);
+                Chunk {
+                    // SAFETY: `start + len <= self.len`, inside the buffer.
+                    ptr: unsafe { self.ptr.as_ptr().add(start) },
+                    len,
+                    whole: std::mem::size_of::<T>() * self.cap >= BIG,
+                    _owner: std::marker::PhantomData,
+                }
+            })
+        })
+    }
+}
+
+impl<T> Drop for Chunked<T> {
+    fn drop(&mut self) {
+        let start = self.next.get();
+        // SAFETY: elements `start..len` were never handed out; the buffer is the vector's
+        // own, given back with its capacity and no elements.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                self.ptr.as_ptr().add(start),
+                self.len - start,
+            ));
+            drop(Vec::from_raw_parts(self.ptr.as_ptr(), 0, self.cap));
+        }
+    }
+}
+
+/// Some of a [`Chunked`]'s elements, owned.
+pub struct Chunk<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    /// Whether the buffer is a big block (its own mapping), whose pages can go back.
+    whole: bool,
+    _owner: std::marker::PhantomData<&'a [T]>,
+}
+
+impl<T> std::ops::Deref for Chunk<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `len` live elements this chunk owns.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl<T> Drop for Chunk<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: this chunk's elements, dropped once (the owner skips them).
+        unsafe { std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len)) };
+        #[cfg(target_os = "linux")]
+        if self.whole {
+            // The whole pages inside the chunk: nothing reads them again, and the buffer
+            // is a private anonymous mapping (a big block), so after MADV_DONTNEED they
+            // read as zero until written, and are unmapped with it.
+            const PAGE: usize = 4096;
+            let start = (self.ptr as usize).next_multiple_of(PAGE);
+            let end = (self.ptr as usize + self.len * std::mem::size_of::<T>()) & !(PAGE - 1);
+            if end > start {
+                // SAFETY: the range lies inside this chunk's dropped elements.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED)
+                };
+            }
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod mapped {
     use std::alloc::Layout;
@@ -227,6 +334,49 @@ mod tests {
         for i in (0..n).step_by(4096) {
             // SAFETY: `i < n`, inside the block.
             assert_eq!(unsafe { *p.add(i) }, 0);
+        }
+    }
+
+    /// Counts its drops; carries its number and a heap string to check.
+    struct Counted(usize, String, std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.2.set(self.2.get() + 1);
+        }
+    }
+
+    /// Every element is seen once, in order, and dropped exactly once, whether its chunk
+    /// was made or not; a big buffer's chunks hand their pages back without harm to the
+    /// chunks after them.
+    #[test]
+    fn chunked_vectors_drop_each_element_once() {
+        // 40 bytes an element: the last buffer is BIG bytes or more (20 MB).
+        for (n, chunk, taken) in [
+            (0, 3, 0),
+            (10, 3, 4),
+            (10, 3, 2),
+            (10, 20, 1),
+            (500_000, 65_536, 7),
+        ] {
+            let drops = std::rc::Rc::new(std::cell::Cell::new(0));
+            let v: Vec<Counted> = (0..n)
+                .map(|i| Counted(i, i.to_string(), drops.clone()))
+                .collect();
+            assert_eq!(std::mem::size_of::<Counted>(), 40);
+            let chunked = Chunked::new(v);
+            let mut seen = 0;
+            for c in chunked.chunks(chunk).take(taken) {
+                for e in c.iter() {
+                    assert_eq!((e.0, e.1.as_str()), (seen, seen.to_string().as_str()));
+                    seen += 1;
+                }
+                assert_eq!(drops.get(), seen - c.len(), "earlier chunks only");
+            }
+            assert_eq!(seen, n.min(chunk * taken));
+            assert_eq!(drops.get(), seen);
+            drop(chunked);
+            assert_eq!(drops.get(), n, "n={n} chunk={chunk} taken={taken}");
         }
     }
 }

@@ -21,6 +21,7 @@ use polars_parquet::write::{
 };
 use rayon::prelude::*;
 
+use crate::allocator::Chunked;
 use crate::lead::Lead;
 use crate::reject::Reject;
 
@@ -219,20 +220,23 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
 /// Writes `leads.parquet` and `leads.csv` together, a row group of [`GROUP_ROWS`] leads
 /// at a time: each lead's cells (its extra fields as JSON among them) are made once for
 /// both files, which are those [`write_leads_parquet`] and [`write_leads_csv`] write.
+/// The leads are consumed: each row group's leads are freed once it is made, so the
+/// leads' memory shrinks as the files grow.
 pub fn write_leads(
     parquet: &Path,
     csv: &Path,
-    leads: &[Lead],
+    leads: Vec<Lead>,
     source_names: &[String],
 ) -> Result<(), WriteError> {
     if leads.is_empty() {
-        write_leads_parquet(parquet, leads, source_names)?;
-        return write_leads_csv(csv, leads, source_names);
+        write_leads_parquet(parquet, &leads, source_names)?;
+        return write_leads_csv(csv, &leads, source_names);
     }
+    let leads = Chunked::new(leads);
     let groups = leads.chunks(GROUP_ROWS).map(|chunk| {
         move |w: &mut CsvFile, buf: &mut String| {
-            let mut columns = LeadColumns::new(chunk, source_names);
-            for lead in chunk {
+            let mut columns = LeadColumns::new(&chunk, source_names);
+            for lead in chunk.iter() {
                 for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
                     w.write_field(csv_field(&cell, buf))?;
                     columns.push(c, cell);
@@ -908,7 +912,7 @@ mod tests {
         for leads in [&leads[..], &[]] {
             write_leads_parquet(&p("apart.parquet"), leads, &names).unwrap();
             write_leads_csv(&p("apart.csv"), leads, &names).unwrap();
-            write_leads(&p("both.parquet"), &p("both.csv"), leads, &names).unwrap();
+            write_leads(&p("both.parquet"), &p("both.csv"), leads.to_vec(), &names).unwrap();
             for (a, b) in [("apart.parquet", "both.parquet"), ("apart.csv", "both.csv")] {
                 assert_eq!(
                     std::fs::read(p(a)).unwrap(),

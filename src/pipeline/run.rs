@@ -454,19 +454,22 @@ pub fn run(
             Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
         });
         // The leads are final once their contacts are stable: their files (and the
-        // review pairs', which show the leads' fields) are written now, beside
+        // review pairs', which show the leads' fields, first) are written now, beside
         // matches.parquet, and the leads freed before the golden records are linked to
         // persons and matched to the targets (with the leads still held, that was the
-        // run's memory peak).
+        // run's memory peak). Writing consumes them: each row group's leads are freed
+        // once the group is made, not all at the end.
         let leads_started = Instant::now();
-        let written = datasets::write_leads(
-            &dir.join("leads.parquet"),
-            &dir.join("leads.csv"),
-            &leads,
-            &names,
-        )
-        .and_then(|()| contacts::review_table(&leads, pairs).write_csv(&dir.join("review.csv")));
-        drop_later(std::mem::take(&mut leads));
+        let written = contacts::review_table(&leads, pairs)
+            .write_csv(&dir.join("review.csv"))
+            .and_then(|()| {
+                datasets::write_leads(
+                    &dir.join("leads.parquet"),
+                    &dir.join("leads.csv"),
+                    std::mem::take(&mut leads),
+                    &names,
+                )
+            });
         let leads_ms = ms(leads_started);
         written?;
         // Payload targets match the golden records again: their match records are made
