@@ -293,6 +293,39 @@ impl ScoredPair {
     }
 }
 
+/// What a run reports of its scored pairs (the manifest's counts, the report's chart),
+/// counted once so that the pairs themselves can be written to `matches.parquet` and freed
+/// as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairCounts {
+    /// Scored (candidate) pairs.
+    pub pairs: usize,
+    /// Pairs by decision, in [`Decision::ALL`]'s order.
+    pub decisions: [usize; Decision::ALL.len()],
+    /// Pairs per tenth of match probability ([`probability_tenth`]).
+    pub probabilities: [usize; 10],
+}
+
+impl PairCounts {
+    /// Counts `pairs`.
+    pub fn of(pairs: &[ScoredPair]) -> PairCounts {
+        let mut counts = PairCounts {
+            pairs: pairs.len(),
+            ..PairCounts::default()
+        };
+        for p in pairs {
+            counts.decisions[p.decision as usize] += 1;
+            counts.probabilities[probability_tenth(p.probability)] += 1;
+        }
+        counts
+    }
+}
+
+/// The tenth of match probability (0 to 9; 1.0 counts in the last) a probability is in.
+pub fn probability_tenth(p: f64) -> usize {
+    ((p * 10.0) as usize).min(9)
+}
+
 /// The result of linking.
 #[derive(Debug, Clone)]
 pub struct Linkage {
@@ -637,6 +670,39 @@ pub fn link_persons_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pairs are counted by decision and by tenth of probability, a certain match in the
+    /// last tenth.
+    #[test]
+    fn pair_counts_count_decisions_and_tenths() {
+        let levels = Levels {
+            phone: compare::PhoneLevel::ALL[0],
+            email: compare::EmailLevel::ALL[0],
+            first: compare::FirstNameLevel::ALL[0],
+            last: compare::LastNameLevel::ALL[0],
+            place: compare::PlaceLevel::ALL[0],
+        };
+        let pair = |probability, decision| ScoredPair {
+            a: 0,
+            b: 1,
+            probability,
+            names: [0.0; 2],
+            levels,
+            decision,
+        };
+        let pairs = [
+            pair(1.0, Decision::Match),
+            pair(0.97, Decision::Match),
+            pair(0.55, Decision::Review),
+            pair(0.0, Decision::NonMatch),
+            pair(0.099, Decision::NonMatch),
+        ];
+        let counts = PairCounts::of(&pairs);
+        assert_eq!(counts.pairs, 5);
+        assert_eq!(counts.decisions, [2, 1, 2]);
+        assert_eq!(counts.probabilities, [2, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(PairCounts::of(&[]), PairCounts::default());
+    }
 
     #[test]
     fn all_decisions_in_declaration_order() {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::dedupe::Linkage;
+use crate::dedupe::{probability_tenth, Linkage, PairCounts};
 use crate::pipeline::manifest::Manifest;
 
 fn esc(s: &str) -> String {
@@ -47,7 +47,7 @@ impl Shape {
     ) -> Shape {
         let mut shape = Shape::default();
         for p in probabilities {
-            shape.probabilities[((p * 10.0) as usize).min(9)] += 1;
+            shape.probabilities[probability_tenth(p)] += 1;
         }
         for n in sizes {
             shape.sizes[n.clamp(1, 6) - 1] += 1;
@@ -55,12 +55,15 @@ impl Shape {
         shape
     }
 
-    /// The shape of a run's linkage.
-    pub fn of_linkage(linkage: &Linkage) -> Shape {
-        Shape::of(
-            linkage.pairs.iter().map(|p| p.probability),
-            linkage.contacts.iter().map(|c| c.lead_keys.len()),
-        )
+    /// The shape of a run's linkage, whose pairs were counted in `pairs`.
+    pub fn of_linkage(linkage: &Linkage, pairs: &PairCounts) -> Shape {
+        Shape {
+            probabilities: pairs.probabilities,
+            ..Shape::of(
+                std::iter::empty(),
+                linkage.contacts.iter().map(|c| c.lead_keys.len()),
+            )
+        }
     }
 }
 

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::agents::{Roster, RosterError};
-use crate::allocator::drop_later;
+use crate::allocator::{drop_later, Chunked};
 use crate::dedupe::compare::{EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel, PlaceLevel};
 use crate::dedupe::score::COMPARATORS;
 use crate::dedupe::survive::{self, Contact};
-use crate::dedupe::{self, Decision, Linkage, Scope};
+use crate::dedupe::{self, Decision, Linkage, PairCounts, Scope};
 use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
 use crate::lead::{Lead, System};
@@ -442,35 +442,45 @@ pub fn run(
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
     let keys = contacts::LeadKeys::of(&leads);
     let n_leads = leads.len();
+    // The pairs are final once linked: counted for the manifest and the report, and
+    // review.csv (which shows the review pairs' leads' fields) written, they go to the
+    // thread that writes matches.parquet, which frees them a row group at a time.
+    let pair_counts = PairCounts::of(&linkage.pairs);
+    let review_started = Instant::now();
+    contacts::review_table(&leads, &linkage.pairs).write_csv(&dir.join("review.csv"))?;
+    let review_ms = ms(review_started);
+    let pairs = std::mem::take(&mut linkage.pairs);
     // The rest of the run, with `matches.parquet` written on a thread of its own from
-    // here on: the pairs are final once linked, and the biggest file starts while the
-    // golden records are matched to the targets instead of being finished alone last.
+    // here on: the biggest file starts while the golden records are matched to the
+    // targets instead of being finished alone last.
     let (targets, sent) = std::thread::scope(|scope| -> Result<_, RunError> {
-        let (pairs, model) = (&linkage.pairs, &linkage.model);
+        let model = &linkage.model;
         let matches = scope.spawn(move || {
-            let tables = row_groups(pairs)
-                .into_iter()
-                .map(|c| contacts::matches_table(&keys, c, model));
-            Table::write_parquet_chunks(&dir.join("matches.parquet"), tables)
+            let path = dir.join("matches.parquet");
+            if pairs.is_empty() {
+                // One empty row group: the file still has its columns.
+                let empty = contacts::matches_table(&keys, &[], model);
+                return Table::write_parquet_chunks(&path, std::iter::once(empty));
+            }
+            let pairs = Chunked::new(pairs);
+            let tables = pairs
+                .chunks(GROUP_ROWS)
+                .map(|c| contacts::matches_table(&keys, &c, model));
+            Table::write_parquet_chunks(&path, tables)
         });
-        // The leads are final once their contacts are stable: their files (and the
-        // review pairs', which show the leads' fields, first) are written now, beside
-        // matches.parquet, and the leads freed before the golden records are linked to
-        // persons and matched to the targets (with the leads still held, that was the
-        // run's memory peak). Writing consumes them: each row group's leads are freed
-        // once the group is made, not all at the end.
+        // The leads are final once their contacts are stable: their files are written
+        // now, beside matches.parquet, and the leads freed before the golden records are
+        // linked to persons and matched to the targets (with the leads still held, that
+        // was the run's memory peak). Writing consumes them: each row group's leads are
+        // freed once the group is made, not all at the end.
         let leads_started = Instant::now();
-        let written = contacts::review_table(&leads, pairs)
-            .write_csv(&dir.join("review.csv"))
-            .and_then(|()| {
-                datasets::write_leads(
-                    &dir.join("leads.parquet"),
-                    &dir.join("leads.csv"),
-                    std::mem::take(&mut leads),
-                    &names,
-                )
-            });
-        let leads_ms = ms(leads_started);
+        let written = datasets::write_leads(
+            &dir.join("leads.parquet"),
+            &dir.join("leads.csv"),
+            std::mem::take(&mut leads),
+            &names,
+        );
+        let leads_ms = review_ms + ms(leads_started);
         written?;
         // Payload targets match the golden records again: their match records are made
         // once.
@@ -547,6 +557,7 @@ pub fn run(
             resources,
             quality_flags,
             shard: options.shard,
+            pairs: pair_counts,
         },
     );
     let json = serde_json::to_string_pretty(&linkage.model).expect("the model serializes") + "\n";
@@ -554,7 +565,10 @@ pub fn run(
     datasets::write_text(&dir.join("manifest.json"), &manifest_json(&manifest))?;
     datasets::write_text(
         &dir.join("report.html"),
-        &crate::load::report::render(&manifest, &crate::load::report::Shape::of_linkage(&linkage)),
+        &crate::load::report::render(
+            &manifest,
+            &crate::load::report::Shape::of_linkage(&linkage, &pair_counts),
+        ),
     )?;
     publish::publish(staged, &output)?;
     // The state moves on only once the outputs are in place: a run that fails before
@@ -1077,16 +1091,10 @@ fn peak_rss_mb() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
-fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
-    // Counted by decision, then named: a map entry per pair was a quarter of a second
-    // at the end of a million-lead run.
-    let mut counts = [0usize; Decision::ALL.len()];
-    for p in &linkage.pairs {
-        counts[p.decision as usize] += 1;
-    }
+fn matching_summary(pipeline: &Pipeline, linkage: &Linkage, pairs: &PairCounts) -> Matching {
     let decisions: BTreeMap<String, usize> = Decision::ALL
         .iter()
-        .zip(counts)
+        .zip(pairs.decisions)
         .filter(|&(_, n)| n > 0)
         .map(|(d, n)| (d.as_str().to_string(), n))
         .collect();
@@ -1125,7 +1133,7 @@ fn matching_summary(pipeline: &Pipeline, linkage: &Linkage) -> Matching {
             .filter(|c| c.lead_keys.len() > 1)
             .map(|c| c.lead_keys.len())
             .sum(),
-        candidate_pairs: linkage.pairs.len(),
+        candidate_pairs: pairs.pairs,
         decisions,
         lambda: significant(model.lambda, 4),
         em_iterations: model.iterations,
@@ -1144,6 +1152,8 @@ struct Reports {
     resources: Resources,
     quality_flags: BTreeMap<String, usize>,
     shard: Option<Shard>,
+    /// The scored pairs' counts (the pairs are freed as `matches.parquet` is written).
+    pairs: PairCounts,
 }
 
 /// `manifest.json`'s text.
@@ -1180,6 +1190,7 @@ fn build_manifest(
         mut resources,
         quality_flags,
         shard,
+        pairs,
     } = reports;
     resources.peak_rss_mb = peak_rss_mb();
     let mut totals = Counts::default();
@@ -1192,7 +1203,7 @@ fn build_manifest(
             .entry(r.reason.as_str().to_string())
             .or_insert(0) += 1;
     }
-    let matching = matching_summary(pipeline, linkage);
+    let matching = matching_summary(pipeline, linkage, &pairs);
     let review = matching.decisions.get("review").copied().unwrap_or(0);
     let mut outputs = BTreeMap::from([
         ("leads.csv".to_string(), leads),
@@ -1200,7 +1211,7 @@ fn build_manifest(
         ("rejects.csv".to_string(), rejects.len()),
         ("contacts.csv".to_string(), linkage.contacts.len()),
         ("contacts.parquet".to_string(), linkage.contacts.len()),
-        ("matches.parquet".to_string(), linkage.pairs.len()),
+        ("matches.parquet".to_string(), pairs.pairs),
         ("review.csv".to_string(), review),
         ("person-links.csv".to_string(), linkage.person_links.len()),
         ("id-changes.csv".to_string(), id_changes),
