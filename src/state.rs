@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::dedupe::survive::Contact;
+use crate::dedupe::ContactKeys;
 use crate::lead::Lead;
 
 /// Errors reading or writing the state folder.
@@ -166,7 +166,7 @@ fn fresh_id(seed: &str, taken: &dyn Fn(&str) -> bool) -> String {
 /// ids, re-sorts the contacts by id, and returns the id changes and, when `remember` (a
 /// run with a state folder), the new state's contacts (ids born in run `run` when new).
 pub fn stabilize(
-    contacts: &mut [Contact],
+    contacts: &mut [ContactKeys],
     leads: &mut [Lead],
     prev: &State,
     run: u64,
@@ -286,11 +286,11 @@ pub fn stabilize(
 mod tests {
     use super::*;
 
-    fn contact(id: &str, keys: &[&str]) -> Contact {
-        Contact {
+    fn contact(id: &str, keys: &[&str]) -> ContactKeys {
+        ContactKeys {
             contact_id: id.into(),
+            members: Vec::new(),
             lead_keys: keys.iter().map(|&k| k.into()).collect(),
-            ..Contact::default()
         }
     }
 

@@ -442,11 +442,10 @@ pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
 /// Links leads (sorted by `lead_key`, with their match records) into contacts with a
 /// trained model: sets each lead's `contact_id` and `match_score`, and returns the golden
 /// records and every scored pair; the golden records carry their members' extra fields
-/// only when `keep_custom` (payload targets need them). Person links come after, from [`link_persons`], once
-/// contact ids are final. In agent scope only
-/// leads of one agent are compared, so the agents' leads can be linked apart (`--shard`).
-/// The match records are freed once the clusters are known, before the golden records
-/// are made.
+/// only when `keep_custom` (payload targets need them). Person links come after, from
+/// [`link_persons`], once contact ids are final. In agent scope only leads of one agent are
+/// compared, so the agents' leads can be linked apart (`--shard`). [`link_clusters`] and
+/// [`golden_records`], at once.
 pub fn link(
     leads: &mut [Lead],
     records: Vec<MatchRecord>,
@@ -454,6 +453,56 @@ pub fn link(
     config: &MatchConfig,
     keep_custom: bool,
 ) -> Linkage {
+    let (clusters, mut linkage) = link_clusters(leads, records, trained, config);
+    linkage.contacts = golden_records(leads, &clusters, config, keep_custom);
+    linkage
+        .contacts
+        .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    linkage
+}
+
+/// A contact's id and member leads, without its golden record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactKeys {
+    /// Deterministic id: `c-` and a hash of the smallest member lead key.
+    pub contact_id: String,
+    /// Member leads (indices into the sorted leads), in lead order.
+    pub members: Vec<u32>,
+    /// Member lead keys, sorted (the members' keys, as the leads are sorted by key).
+    pub lead_keys: Vec<CompactString>,
+}
+
+/// The golden records of `contacts` (members of `leads`), in their order.
+pub fn golden_records(
+    leads: &[Lead],
+    contacts: &[ContactKeys],
+    config: &MatchConfig,
+    keep_custom: bool,
+) -> Vec<Contact> {
+    contacts
+        .par_iter()
+        .map(|c| {
+            let refs: Vec<&Lead> = c.members.iter().map(|&i| &leads[i as usize]).collect();
+            survive::golden_with(
+                &refs,
+                &config.system_priority,
+                c.contact_id.clone(),
+                String::new(),
+                keep_custom,
+            )
+        })
+        .collect()
+}
+
+/// Links leads as [`link`] does, but stops short of the golden records: returns each
+/// contact's id and members (in the order of their smallest lead), and the linkage with
+/// no contacts yet. The match records are freed once the clusters are known.
+pub fn link_clusters(
+    leads: &mut [Lead],
+    records: Vec<MatchRecord>,
+    trained: Trained,
+    config: &MatchConfig,
+) -> (Vec<ContactKeys>, Linkage) {
     let Trained { model, tf } = trained;
     let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
     let scorer = model.scorer();
@@ -521,29 +570,26 @@ pub fn link(
             lead.match_score = best[i as usize];
         }
     }
-    let leads: &[Lead] = leads;
-    let mut contacts: Vec<Contact> = groups
-        .par_iter()
+    let contacts: Vec<ContactKeys> = groups
+        .iter()
         .zip(ids)
-        .map(|(m, id)| {
-            let refs: Vec<&Lead> = m.iter().map(|&i| &leads[i as usize]).collect();
-            survive::golden_with(
-                &refs,
-                &config.system_priority,
-                id,
-                String::new(),
-                keep_custom,
-            )
+        .map(|(m, contact_id)| ContactKeys {
+            contact_id,
+            members: m.to_vec(),
+            lead_keys: m
+                .iter()
+                .map(|&i| leads[i as usize].lead_key.clone())
+                .collect(),
         })
         .collect();
-    contacts.par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
-    Linkage {
-        contacts,
+    let linkage = Linkage {
+        contacts: Vec::new(),
         pairs,
         model,
         tf,
         person_links: Vec::new(),
-    }
+    };
+    (contacts, linkage)
 }
 
 /// How many pairs ahead of the one being scored its records' memory is asked for: the

@@ -220,19 +220,22 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
 /// Writes `leads.parquet` and `leads.csv` together, a row group of [`GROUP_ROWS`] leads
 /// at a time: each lead's cells (its extra fields as JSON among them) are made once for
 /// both files, which are those [`write_leads_parquet`] and [`write_leads_csv`] write.
-/// The leads are consumed: each row group's leads are freed once it is made, so the
-/// leads' memory shrinks as the files grow.
+/// The leads are consumed: each row group's leads are given to `each_group` (in order)
+/// and freed once the group is made, so the leads' memory shrinks as the files grow.
 pub fn write_leads(
     parquet: &Path,
     csv: &Path,
     leads: Vec<Lead>,
     source_names: &[String],
+    each_group: impl FnMut(&[Lead]),
 ) -> Result<(), WriteError> {
     if leads.is_empty() {
         write_leads_parquet(parquet, &leads, source_names)?;
         return write_leads_csv(csv, &leads, source_names);
     }
     let leads = Chunked::new(leads);
+    let each_group = std::cell::RefCell::new(each_group);
+    let each_group = &each_group;
     let groups = leads.chunks(GROUP_ROWS).map(|chunk| {
         move |w: &mut CsvFile, buf: &mut String| {
             let mut columns = LeadColumns::new(&chunk, source_names);
@@ -243,6 +246,7 @@ pub fn write_leads(
                 }
                 w.write_record(None::<&[u8]>)?;
             }
+            (each_group.borrow_mut())(&chunk);
             Ok(columns.finish(chunk.len()))
         }
     });
@@ -912,7 +916,22 @@ mod tests {
         for leads in [&leads[..], &[]] {
             write_leads_parquet(&p("apart.parquet"), leads, &names).unwrap();
             write_leads_csv(&p("apart.csv"), leads, &names).unwrap();
-            write_leads(&p("both.parquet"), &p("both.csv"), leads.to_vec(), &names).unwrap();
+            let mut seen = Vec::new();
+            write_leads(
+                &p("both.parquet"),
+                &p("both.csv"),
+                leads.to_vec(),
+                &names,
+                |g| {
+                    seen.extend(g.iter().map(|l| l.lead_key.clone()));
+                },
+            )
+            .unwrap();
+            let keys: Vec<_> = leads.iter().map(|l| l.lead_key.clone()).collect();
+            assert_eq!(
+                seen, keys,
+                "every lead is given to each_group once, in order"
+            );
             for (a, b) in [("apart.parquet", "both.parquet"), ("apart.csv", "both.csv")] {
                 assert_eq!(
                     std::fs::read(p(a)).unwrap(),

@@ -424,20 +424,30 @@ pub fn run(
         }
         None => (leads, records),
     };
-    let mut linkage = dedupe::link(
-        &mut leads,
-        records,
-        trained,
-        &pipeline.matching,
-        !pipeline.targets.is_empty(),
-    );
+    let (mut clusters, mut linkage) =
+        dedupe::link_clusters(&mut leads, records, trained, &pipeline.matching);
     let (id_changes, known) = state::stabilize(
-        &mut linkage.contacts,
+        &mut clusters,
         &mut leads,
         &prev,
         this_run,
         state_dir.is_some(),
     );
+    // Golden records: those of contacts of several leads now; those of contacts of one
+    // lead (most of them) as the lead's row group is written, just before the lead is
+    // freed, so the leads and all the golden records are never held side by side (that
+    // was the run's memory peak). Either way a record is the same: made from the same
+    // leads, with the contact's final id, and the contacts sorted by id once all are made.
+    let keep_custom = !pipeline.targets.is_empty();
+    let (single, several): (Vec<_>, Vec<_>) =
+        clusters.into_iter().partition(|c| c.members.len() == 1);
+    linkage.contacts = dedupe::golden_records(&leads, &several, &pipeline.matching, keep_custom);
+    let mut alone = vec![false; leads.len()];
+    for c in &single {
+        alone[c.members[0] as usize] = true;
+    }
+    let n_single = single.len();
+    drop((single, several));
     let dir = staged.path();
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
     let keys = contacts::LeadKeys::of(&leads);
@@ -470,18 +480,48 @@ pub fn run(
         });
         // The leads are final once their contacts are stable: their files are written
         // now, beside matches.parquet, and the leads freed before the golden records are
-        // linked to persons and matched to the targets (with the leads still held, that
-        // was the run's memory peak). Writing consumes them: each row group's leads are
-        // freed once the group is made, not all at the end.
+        // linked to persons and matched to the targets. Writing consumes them: each row
+        // group's leads make their single-lead contacts' golden records and are freed
+        // once the group is made, not all at the end.
         let leads_started = Instant::now();
+        let mut singles: Vec<Contact> = Vec::with_capacity(n_single);
+        let mut at = 0;
         let written = datasets::write_leads(
             &dir.join("leads.parquet"),
             &dir.join("leads.csv"),
             std::mem::take(&mut leads),
             &names,
+            |group| {
+                let alone = &alone[at..at + group.len()];
+                at += group.len();
+                // Picked first: an indexed iterator extends `singles` in place.
+                let picked: Vec<&Lead> = group
+                    .iter()
+                    .zip(alone)
+                    .filter_map(|(lead, &a)| a.then_some(lead))
+                    .collect();
+                singles.par_extend(picked.par_iter().map(|lead| {
+                    let id = lead
+                        .contact_id
+                        .as_deref()
+                        .expect("linked leads have a contact");
+                    survive::golden_with(
+                        &[lead],
+                        &pipeline.matching.system_priority,
+                        id.to_string(),
+                        String::new(),
+                        keep_custom,
+                    )
+                }));
+            },
         );
-        let leads_ms = review_ms + ms(leads_started);
         written?;
+        linkage.contacts.append(&mut singles);
+        drop(singles);
+        linkage
+            .contacts
+            .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
+        let leads_ms = review_ms + ms(leads_started);
         // Payload targets match the golden records again: their match records are made
         // once.
         let contact_records =
