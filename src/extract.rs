@@ -593,8 +593,8 @@ impl<'a> JsonCx<'a, '_, '_> {
         }
     }
 
-    /// An object read into values at once (any object that
-    /// [`JsonCx::large_object`] does not route).
+    /// An object read into values at once (any object that [`JsonCx::large_object`] does
+    /// not route).
     fn object_read_whole(&self, line: u64, s: &'a str) -> Found<'a> {
         let malformed = |e: serde_json::Error| {
             vec![Err(self.reject(
@@ -681,9 +681,9 @@ impl<'de> Deserialize<'de> for ShallowFields<'de> {
 
 impl<'a> JsonCx<'a, '_, '_> {
     /// An object of at least [`LARGE_OBJECT`] bytes that is an envelope, decided as
-    /// [`JsonCx::object_read_whole`] decides on its values: not a record by the vendor's rule, then
-    /// an error response, then the first envelope key holding an array or object (a
-    /// repeated field counts by its last value, as when read into values). `None` for
+    /// [`JsonCx::object_read_whole`] decides on its values: not a record by the vendor's
+    /// rule, then an error response, then the first envelope key holding an array or object
+    /// (a repeated field counts by its last value, as when read into values). `None` for
     /// anything else (a record, a malformed object), which is read in full.
     fn large_object(&self, s: &'a str) -> Option<Shape<'a>> {
         if s.len() < LARGE_OBJECT {

@@ -483,15 +483,26 @@ pub fn golden_records(
         .par_iter()
         .map(|c| {
             let refs: Vec<&Lead> = c.members.iter().map(|&i| &leads[i as usize]).collect();
-            survive::golden_with(
-                &refs,
-                &config.system_priority,
-                c.contact_id.clone(),
-                String::new(),
-                keep_custom,
-            )
+            golden_of(&refs, c.contact_id.clone(), config, keep_custom)
         })
         .collect()
+}
+
+/// The golden record of the contact `contact_id` made of `members`, as linking makes it
+/// (no person yet; extra fields kept only when `keep_custom`).
+pub fn golden_of(
+    members: &[&Lead],
+    contact_id: String,
+    config: &MatchConfig,
+    keep_custom: bool,
+) -> Contact {
+    survive::golden_with(
+        members,
+        &config.system_priority,
+        contact_id,
+        String::new(),
+        keep_custom,
+    )
 }
 
 /// Links leads as [`link`] does, but stops short of the golden records: returns each

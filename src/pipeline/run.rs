@@ -456,9 +456,8 @@ pub fn run(
     // review.csv (which shows the review pairs' leads' fields) written, they go to the
     // thread that writes matches.parquet, which frees them a row group at a time.
     let pair_counts = PairCounts::of(&linkage.pairs);
-    let review_started = Instant::now();
+    let leads_started = Instant::now();
     contacts::review_table(&leads, &linkage.pairs).write_csv(&dir.join("review.csv"))?;
-    let review_ms = ms(review_started);
     let pairs = std::mem::take(&mut linkage.pairs);
     // The rest of the run, with `matches.parquet` written on a thread of its own from
     // here on: the biggest file starts while the golden records are matched to the
@@ -483,7 +482,6 @@ pub fn run(
         // linked to persons and matched to the targets. Writing consumes them: each row
         // group's leads make their single-lead contacts' golden records and are freed
         // once the group is made, not all at the end.
-        let leads_started = Instant::now();
         let mut singles: Vec<Contact> = Vec::with_capacity(n_single);
         let mut at = 0;
         let written = datasets::write_leads(
@@ -505,23 +503,17 @@ pub fn run(
                         .contact_id
                         .as_deref()
                         .expect("linked leads have a contact");
-                    survive::golden_with(
-                        &[lead],
-                        &pipeline.matching.system_priority,
-                        id.to_string(),
-                        String::new(),
-                        keep_custom,
-                    )
+                    dedupe::golden_of(&[lead], id.to_string(), &pipeline.matching, keep_custom)
                 }));
             },
         );
         written?;
         linkage.contacts.append(&mut singles);
-        drop(singles);
         linkage
             .contacts
             .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
-        let leads_ms = review_ms + ms(leads_started);
+        // The leads' files' time, review.csv's with it.
+        let leads_ms = ms(leads_started);
         // Payload targets match the golden records again: their match records are made
         // once.
         let contact_records =
