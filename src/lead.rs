@@ -10,6 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
 /// The lead systems leadrecon reads. A closed set: adding one means adding a vendor module.
@@ -556,14 +557,69 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Custom {
     }
 }
 
+impl Custom {
+    /// Whether `s` is a well-formed packed string: lengths that fit, on character
+    /// boundaries, and names in strictly increasing order.
+    fn is_packed(s: &str) -> bool {
+        let bytes = s.as_bytes();
+        let mut at = 0;
+        let text = |at: &mut usize| -> Option<&str> {
+            let mut len: usize = 0;
+            loop {
+                let b = *bytes.get(*at)?;
+                *at += 1;
+                if b >= 0x80 || len > usize::MAX >> 7 {
+                    return None;
+                }
+                len = (len << 6) | usize::from(b & 0x3F);
+                if b & 0x40 == 0 {
+                    break;
+                }
+            }
+            let end = at.checked_add(len)?;
+            let t = s.get(*at..end)?;
+            *at = end;
+            Some(t)
+        };
+        let mut last: Option<&str> = None;
+        while at < bytes.len() {
+            let (Some(key), Some(_)) = (text(&mut at), text(&mut at)) else {
+                return false;
+            };
+            if last.is_some_and(|l| l >= key) {
+                return false;
+            }
+            last = Some(key);
+        }
+        true
+    }
+}
+
 impl Serialize for Custom {
+    /// A JSON object, like the map; in a binary encoding ([`crate::packed`]), the packed
+    /// string as it is.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.iter())
+        if !s.is_human_readable() {
+            return s.serialize_str(&self.0);
+        }
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Custom {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Custom, D::Error> {
+        if !d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            return if Custom::is_packed(&s) {
+                Ok(Custom(s.into_boxed_str()))
+            } else {
+                Err(serde::de::Error::custom("malformed packed custom fields"))
+            };
+        }
         Ok(BTreeMap::<String, String>::deserialize(d)?
             .into_iter()
             .collect())
@@ -694,6 +750,31 @@ pub fn non_blank(s: impl AsRef<str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_well_formed_packed_fields_are_taken() {
+        let c: Custom = [("b", "2"), ("a", "x".repeat(70).as_str()), ("é", "ü")]
+            .into_iter()
+            .collect();
+        assert!(Custom::is_packed(&c.0));
+        assert!(Custom::is_packed(""));
+        // A length past the end, a cut length, names out of order or repeated, a length
+        // that splits a character.
+        for bad in [
+            "\u{3}ab",
+            "\u{41}",
+            "\u{1}b\u{1}1\u{1}a\u{1}1",
+            "\u{1}a\u{0}\u{1}a\u{0}",
+            "\u{1}\u{c3}\u{a9}",
+        ] {
+            assert!(!Custom::is_packed(bad), "{bad:?}");
+        }
+        let bytes = postcard::to_allocvec(&c).unwrap();
+        assert_eq!(postcard::from_bytes::<Custom>(&bytes).unwrap(), c);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.starts_with("{\"a\":"), "{json}");
+        assert_eq!(serde_json::from_str::<Custom>(&json).unwrap(), c);
+    }
 
     #[test]
     fn custom_fields_behave_as_the_map_did() {

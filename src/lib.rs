@@ -60,6 +60,7 @@ pub mod load;
 pub mod memo;
 pub mod merge;
 pub mod normalize;
+pub mod packed;
 pub mod pipeline;
 pub mod prefetch;
 pub mod progress;

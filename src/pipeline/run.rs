@@ -26,6 +26,7 @@ use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::load::table::Table;
 use crate::normalize;
+use crate::packed::PackedLeads;
 use crate::pipeline::config::{ConfigError, Pipeline, Source};
 use crate::pipeline::manifest::Resources;
 use crate::pipeline::manifest::{
@@ -286,8 +287,10 @@ pub fn run(
     // again when it reads them with the same settings.
     let target_files: std::collections::HashSet<&PathBuf> =
         prep.files[n_sources..].iter().flatten().collect();
-    let mut shared: std::collections::HashMap<String, Batch> = std::collections::HashMap::new();
-    let mut existing: Vec<Vec<Vec<Lead>>> = Vec::new();
+    // Kept packed, as the targets' own batches are (see `PackedLeads`).
+    let mut shared: std::collections::HashMap<String, (Batch, PackedLeads)> =
+        std::collections::HashMap::new();
+    let mut existing: Vec<(usize, Vec<PackedLeads>)> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
     let inputs: Vec<(&Source, &Vec<PathBuf>)> = pipeline.inputs().zip(&prep.files).collect();
     // The sources' batches are read two at a time: each one's sequential parts (reading
@@ -324,16 +327,24 @@ pub fn run(
     for &(source, paths) in &inputs {
         let is_target = source.index >= n_sources;
         let mut source_leads: Vec<Vec<Lead>> = Vec::new();
+        // A target's records wait for the contacts packed, not as leads.
+        let mut target_leads: Vec<PackedLeads> = Vec::new();
         let mut counts = Counts::default();
         let mut infos = Vec::new();
         for batch in batches_of(source, paths) {
             let (b, origin) = if is_target {
                 let files = load_batch(pipeline, source, batch, &mut timings)?;
                 // Taken, not copied: a second target of the same files parses them again.
-                let read = match shared.remove(&shared_key(source, &files)) {
-                    Some(b) => (b.for_source(source.index), Origin::Shared),
-                    None => read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?,
+                let (read, packed) = match shared.remove(&shared_key(source, &files)) {
+                    Some((b, packed)) => ((b.for_source(source.index), Origin::Shared), packed),
+                    None => {
+                        let (mut b, origin) =
+                            read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?;
+                        let packed = PackedLeads::pack(std::mem::take(&mut b.leads));
+                        ((b, origin), packed)
+                    }
                 };
+                target_leads.push(packed);
                 observer.advance(batch.len() as u64);
                 read
             } else {
@@ -344,7 +355,7 @@ pub fn run(
                 timings.adapt += read.timings.adapt;
                 timings.normalize += read.timings.normalize;
                 if let Some(key) = read.share_as {
-                    shared.insert(key, read.batch.par_clone());
+                    shared.insert(key, read.batch.packed_copy());
                 }
                 (read.batch, read.origin)
             };
@@ -359,7 +370,9 @@ pub fn run(
             infos.extend(b.infos);
             warnings.extend(b.warnings);
             rejects.extend(b.rejects);
-            source_leads.push(b.leads);
+            if !is_target {
+                source_leads.push(b.leads);
+            }
         }
         counts.loaded = counts.read - counts.rejected;
         let report = SourceCounts {
@@ -370,7 +383,7 @@ pub fn run(
             counts,
         };
         if is_target {
-            existing.push(source_leads);
+            existing.push((source.index, target_leads));
             existing_counts.push(report);
         } else {
             parts.extend(source_leads);
@@ -706,7 +719,7 @@ type Matched = (
 fn match_targets(
     pipeline: &Pipeline,
     (linkage, contact_records): (&Linkage, Vec<dedupe::MatchRecord>),
-    (existing, existing_counts): (Vec<Vec<Vec<Lead>>>, Vec<SourceCounts>),
+    (existing, existing_counts): (Vec<(usize, Vec<PackedLeads>)>, Vec<SourceCounts>),
 ) -> Vec<Matched> {
     let mut existing = existing.into_iter().zip(existing_counts);
     let mut matched = Vec::with_capacity(pipeline.targets.len());
@@ -715,8 +728,19 @@ fn match_targets(
             &target.existing,
             target.existing.as_ref().and_then(|_| existing.next()),
         ) {
-            (Some(_), Some((records, mut report))) => {
-                let (records, folded) = fold::fold(records);
+            (Some(_), Some(((index, packed), mut report))) => {
+                let parts: Vec<Vec<Lead>> = packed
+                    .into_iter()
+                    .map(|p| {
+                        let mut leads = p.unpack();
+                        // A shared batch was packed as the source's.
+                        for lead in &mut leads {
+                            lead.source.source_index = index;
+                        }
+                        leads
+                    })
+                    .collect();
+                let (records, folded) = fold::fold(parts);
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
                 (records, Some(report))
@@ -847,22 +871,23 @@ struct Batch {
 }
 
 impl Batch {
-    /// A copy, its leads copied side by side: a target's export read as a source too is
-    /// copied for the target (a quarter of a million leads at a million), on the thread
-    /// that takes the batches in order while the next ones are read.
-    fn par_clone(&self) -> Batch {
-        Batch {
-            leads: self.leads.par_iter().cloned().collect(),
+    /// A copy, its leads packed on the pool's threads: a target's export read as a source
+    /// too is copied for the target (a quarter of a million leads at a million), on the
+    /// thread that takes the batches in order while the next ones are read.
+    fn packed_copy(&self) -> (Batch, PackedLeads) {
+        let rest = Batch {
+            leads: Vec::new(),
             rejects: self.rejects.clone(),
             infos: self.infos.clone(),
             warnings: self.warnings.clone(),
             read: self.read,
             folded: self.folded,
-        }
+        };
+        (rest, PackedLeads::pack_slice(&self.leads))
     }
 
     /// The batch as another input with the same parse settings read it: its leads and
-    /// rejects belong to input `index`.
+    /// rejects belong to input `index` (packed leads are given theirs when unpacked).
     fn for_source(mut self, index: usize) -> Batch {
         for lead in &mut self.leads {
             lead.source.source_index = index;
