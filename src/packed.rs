@@ -1,67 +1,107 @@
 //! Leads held packed: each lead encoded in a compact binary form (postcard, through the
 //! lead's serde implementation), a few thousand leads to a buffer.
 //!
-//! A payload target's existing records are read with the sources, but only matched once
-//! the contacts are linked and the leads' files written. As leads they were a quarter of a
-//! million structs of 688 bytes and their strings, held through linking, where the run's
-//! memory peaks; packed they take about a third of that, and are unpacked on the pool's
-//! threads when the target is matched.
+//! A lead is a 688-byte struct and its strings, about 1.2 KB at a million leads; packed,
+//! 320-470 bytes. The run packs its leads once they are folded and their match records
+//! made, and unpacks them where they are read again: the golden records of contacts of
+//! several leads (their members, one at a time), `review.csv` (the review pairs' leads)
+//! and the leads' files (a row group at a time, each freed once written). A payload
+//! target's existing records wait packed from reading until they are matched.
 
 use rayon::prelude::*;
 
+use crate::allocator::Chunked;
 use crate::lead::Lead;
 
 /// Leads in one buffer each.
 const PER_BUFFER: usize = 4096;
 
+/// Leads packed at a time by [`PackedLeads::pack`]: the leads' memory is freed as they
+/// are packed, not at the end.
+const PER_WINDOW: usize = 16 * PER_BUFFER;
+
 /// Leads encoded side by side, in order.
 #[derive(Debug, Default)]
 pub struct PackedLeads {
-    /// Each buffer holds up to [`PER_BUFFER`] leads, one after the other.
-    buffers: Vec<Box<[u8]>>,
-    len: usize,
+    /// Each buffer holds up to [`PER_BUFFER`] leads, one after the other (consumed
+    /// buffers are `None`).
+    buffers: Vec<Option<Box<[u8]>>>,
+    /// Where each lead starts in its buffer.
+    starts: Vec<u32>,
 }
 
 impl PackedLeads {
     /// Packs `leads`, freeing them as they are packed.
     pub fn pack(leads: Vec<Lead>) -> PackedLeads {
-        let packed = Self::pack_slice(&leads);
-        crate::allocator::drop_later(leads);
+        let mut packed = PackedLeads::default();
+        if leads.is_empty() {
+            return packed;
+        }
+        let leads = Chunked::new(leads);
+        for window in leads.chunks(PER_WINDOW) {
+            packed.append(&window);
+        }
         packed
     }
 
     /// Packs copies of `leads`.
     pub fn pack_slice(leads: &[Lead]) -> PackedLeads {
-        let buffers = leads
+        let mut packed = PackedLeads::default();
+        for window in leads.chunks(PER_WINDOW) {
+            packed.append(window);
+        }
+        packed
+    }
+
+    /// Packs `leads` after those already packed (a whole number of buffers).
+    fn append(&mut self, leads: &[Lead]) {
+        debug_assert!(self.starts.len().is_multiple_of(PER_BUFFER));
+        let encoded: Vec<(Box<[u8]>, Vec<u32>)> = leads
             .par_chunks(PER_BUFFER)
             .map(|chunk| {
                 let mut out = Vec::with_capacity(chunk.len() * 512);
+                let mut starts = Vec::with_capacity(chunk.len());
                 for lead in chunk {
+                    starts.push(u32::try_from(out.len()).expect("a buffer under 4 GB"));
                     out = postcard::to_extend(lead, out).expect("a lead encodes");
                 }
-                out.into_boxed_slice()
+                (out.into_boxed_slice(), starts)
             })
             .collect();
-        PackedLeads {
-            buffers,
-            len: leads.len(),
+        for (buffer, starts) in encoded {
+            self.buffers.push(Some(buffer));
+            self.starts.extend(starts);
         }
     }
 
     /// How many leads.
     pub fn len(&self) -> usize {
-        self.len
+        self.starts.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.starts.is_empty()
     }
 
-    /// The leads, in the order they were packed.
-    pub fn unpack(self) -> Vec<Lead> {
-        let mut leads = Vec::with_capacity(self.len);
-        leads.par_extend(self.buffers.into_par_iter().flat_map_iter(|buffer| {
+    /// Lead `i`, decoded.
+    ///
+    /// # Panics
+    /// If `i` is out of range or its buffer was consumed by [`PackedLeads::into_groups`].
+    pub fn get(&self, i: usize) -> Lead {
+        let buffer = self.buffers[i / PER_BUFFER]
+            .as_deref()
+            .expect("the lead's buffer is still held");
+        let start = self.starts[i] as usize;
+        postcard::take_from_bytes::<Lead>(&buffer[start..])
+            .expect("a packed lead decodes")
+            .0
+    }
+
+    /// The leads of each buffer of `buffers`, decoded on the pool's threads, in order.
+    fn decode(buffers: Vec<Box<[u8]>>, len: usize) -> Vec<Lead> {
+        let mut leads = Vec::with_capacity(len);
+        leads.par_extend(buffers.into_par_iter().flat_map_iter(|buffer| {
             let mut rest: &[u8] = &buffer;
             let mut out = Vec::with_capacity(PER_BUFFER);
             while !rest.is_empty() {
@@ -73,6 +113,38 @@ impl PackedLeads {
             out
         }));
         leads
+    }
+
+    /// The leads, in the order they were packed.
+    pub fn unpack(self) -> Vec<Lead> {
+        let len = self.len();
+        Self::decode(
+            self.buffers
+                .into_iter()
+                .map(|b| b.expect("every buffer is held"))
+                .collect(),
+            len,
+        )
+    }
+
+    /// The leads in order, `rows` at a time (a multiple of the buffer size, or all), each
+    /// group decoded when it is asked for and its buffers freed.
+    pub fn into_groups(mut self, rows: usize) -> impl Iterator<Item = Vec<Lead>> {
+        let per_group = rows.div_ceil(PER_BUFFER).max(1);
+        let len = self.len();
+        let mut next = 0;
+        std::iter::from_fn(move || {
+            (next < self.buffers.len()).then(|| {
+                let end = (next + per_group).min(self.buffers.len());
+                let buffers: Vec<Box<[u8]>> = self.buffers[next..end]
+                    .iter_mut()
+                    .map(|b| b.take().expect("each buffer is decoded once"))
+                    .collect();
+                let n = (end * PER_BUFFER).min(len) - next * PER_BUFFER;
+                next = end;
+                Self::decode(buffers, n)
+            })
+        })
     }
 }
 
@@ -121,7 +193,23 @@ mod tests {
         let packed = PackedLeads::pack_slice(&leads);
         assert_eq!(packed.len(), leads.len());
         assert_eq!(packed.buffers.len(), 3);
+        for i in [0, 1, PER_BUFFER - 1, PER_BUFFER, leads.len() - 1] {
+            assert_eq!(packed.get(i), leads[i]);
+        }
         assert_eq!(packed.unpack(), leads);
+        // Packing the leads themselves, in windows of several buffers.
+        let many: Vec<Lead> = (0..PER_WINDOW + PER_BUFFER + 3).map(lead).collect();
+        let packed = PackedLeads::pack(many.clone());
+        assert_eq!(packed.get(PER_WINDOW + 1), many[PER_WINDOW + 1]);
+        let groups: Vec<Vec<Lead>> = packed.into_groups(2 * PER_BUFFER).collect();
+        assert_eq!(
+            groups.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2 * PER_BUFFER; 8]
+                .into_iter()
+                .chain([PER_BUFFER + 3])
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(groups.concat(), many);
 
         let none = PackedLeads::pack(Vec::new());
         assert!(none.is_empty());

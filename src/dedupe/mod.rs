@@ -514,6 +514,30 @@ pub fn link_clusters(
     trained: Trained,
     config: &MatchConfig,
 ) -> (Vec<ContactKeys>, Linkage) {
+    let (contacts, linkage, scores) = {
+        let leads: &[Lead] = leads;
+        link_keys(&|i| leads[i].lead_key.as_str(), records, trained, config)
+    };
+    for c in &contacts {
+        for &i in &c.members {
+            let lead = &mut leads[i as usize];
+            lead.contact_id = Some(c.contact_id.as_str().into());
+            lead.match_score = scores[i as usize];
+        }
+    }
+    (contacts, linkage)
+}
+
+/// [`link_clusters`] for leads that are not at hand: `key(i)` is lead `i`'s key (one per
+/// match record). Returns each lead's match score too (the strongest match probability
+/// that put it in its contact), instead of setting it.
+pub fn link_keys<'k>(
+    key: &(dyn Fn(usize) -> &'k str + Sync),
+    records: Vec<MatchRecord>,
+    trained: Trained,
+    config: &MatchConfig,
+) -> (Vec<ContactKeys>, Linkage, Vec<Option<f64>>) {
+    let n = records.len();
     let Trained { model, tf } = trained;
     let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
     let scorer = model.scorer();
@@ -555,14 +579,14 @@ pub fn link_clusters(
             Decision::NonMatch
         };
     });
-    let mut best: Vec<Option<f64>> = vec![None; leads.len()];
+    let mut best: Vec<Option<f64>> = vec![None; n];
     for p in pairs.iter().filter(|p| p.decision == Decision::Match) {
         for i in [p.a as usize, p.b as usize] {
             best[i] = Some(best[i].map_or(p.probability, |b: f64| b.max(p.probability)));
         }
     }
     // Members of each cluster, in lead order, without a vector per lead.
-    let mut order: Vec<u32> = (0..leads.len() as u32).collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
     // The keys are distinct (the index is one of them): unstable is the same order.
     order.par_sort_unstable_by_key(|&i| (contact_of[i as usize], i));
     let groups: Vec<&[u32]> = order
@@ -572,25 +596,15 @@ pub fn link_clusters(
     // that is the cluster's smallest index, its root).
     let ids: Vec<String> = groups
         .par_iter()
-        .map(|m| short_id("c", &leads[m[0] as usize].lead_key))
+        .map(|m| short_id("c", key(m[0] as usize)))
         .collect();
-    for (m, id) in groups.iter().zip(&ids) {
-        for &i in m.iter() {
-            let lead = &mut leads[i as usize];
-            lead.contact_id = Some(id.as_str().into());
-            lead.match_score = best[i as usize];
-        }
-    }
     let contacts: Vec<ContactKeys> = groups
         .iter()
         .zip(ids)
         .map(|(m, contact_id)| ContactKeys {
             contact_id,
             members: m.to_vec(),
-            lead_keys: m
-                .iter()
-                .map(|&i| leads[i as usize].lead_key.clone())
-                .collect(),
+            lead_keys: m.iter().map(|&i| key(i as usize).into()).collect(),
         })
         .collect();
     let linkage = Linkage {
@@ -600,7 +614,7 @@ pub fn link_clusters(
         tf,
         person_links: Vec::new(),
     };
-    (contacts, linkage)
+    (contacts, linkage, best)
 }
 
 /// How many pairs ahead of the one being scored its records' memory is asked for: the

@@ -224,8 +224,9 @@ pub fn shown_millionths(p: f64) -> u64 {
 /// A text field of a lead, for the review table's columns.
 type LeadText = fn(&Lead) -> Option<&str>;
 
-/// Pairs to review, most likely first, with both leads' contact data side by side.
-pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
+/// Pairs to review, most likely first, with both leads' contact data side by side
+/// (`lead(i)` is lead `i`: the run unpacks only the review pairs' leads).
+pub fn review_table<'a>(lead: &dyn Fn(u32) -> &'a Lead, pairs: &[ScoredPair]) -> Table<'a> {
     let review: Vec<&ScoredPair> = pairs
         .iter()
         .filter(|p| p.decision == Decision::Review)
@@ -239,7 +240,7 @@ pub fn review_table<'a>(leads: &'a [Lead], pairs: &[ScoredPair]) -> Table<'a> {
     review.sort_by(|(x, px), (y, py)| y.cmp(x).then((px.a, px.b).cmp(&(py.a, py.b))));
     let review: Vec<&ScoredPair> = review.into_iter().map(|(_, p)| p).collect();
     let side = |f: LeadText, pick: fn(&ScoredPair) -> u32| {
-        Values::BorrowedOpt(review.iter().map(|p| f(&leads[pick(p) as usize])).collect())
+        Values::BorrowedOpt(review.iter().map(|p| f(lead(pick(p)))).collect())
     };
     let mut t = Table::new(review.len());
     t.add(

@@ -21,7 +21,6 @@ use polars_parquet::write::{
 };
 use rayon::prelude::*;
 
-use crate::allocator::Chunked;
 use crate::lead::Lead;
 use crate::reject::Reject;
 
@@ -217,37 +216,41 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
     }
 }
 
-/// Writes `leads.parquet` and `leads.csv` together, a row group of [`GROUP_ROWS`] leads
-/// at a time: each lead's cells (its extra fields as JSON among them) are made once for
-/// both files, which are those [`write_leads_parquet`] and [`write_leads_csv`] write.
-/// The leads are consumed: each row group's leads are given to `each_group` (in order)
-/// and freed once the group is made, so the leads' memory shrinks as the files grow.
+/// Writes `leads.parquet` and `leads.csv` together, a row group at a time: each lead's
+/// cells (its extra fields as JSON among them) are made once for both files, which are
+/// those [`write_leads_parquet`] and [`write_leads_csv`] write. `groups` gives the leads
+/// in order, [`GROUP_ROWS`] at a time (the last group may be shorter), each made when it
+/// is asked for (the run's leads are packed, see [`crate::packed`]); each group is given
+/// to `each_group` once its rows are made, and freed, so only one group's leads are held.
 pub fn write_leads(
     parquet: &Path,
     csv: &Path,
-    leads: Vec<Lead>,
+    groups: impl Iterator<Item = Vec<Lead>>,
     source_names: &[String],
     each_group: impl FnMut(&[Lead]),
 ) -> Result<(), WriteError> {
-    if leads.is_empty() {
-        write_leads_parquet(parquet, &leads, source_names)?;
-        return write_leads_csv(csv, &leads, source_names);
+    let mut groups = groups.filter(|g| !g.is_empty()).peekable();
+    if groups.peek().is_none() {
+        write_leads_parquet(parquet, &[], source_names)?;
+        return write_leads_csv(csv, &[], source_names);
     }
-    let leads = Chunked::new(leads);
     let each_group = std::cell::RefCell::new(each_group);
     let each_group = &each_group;
-    let groups = leads.chunks(GROUP_ROWS).map(|chunk| {
+    let groups = groups.map(|group| {
         move |w: &mut CsvFile, buf: &mut String| {
-            let mut columns = LeadColumns::new(&chunk, source_names);
-            for lead in chunk.iter() {
+            debug_assert!(group.len() <= GROUP_ROWS);
+            let mut columns = LeadColumns::new(&group, source_names);
+            for lead in group.iter() {
                 for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
                     w.write_field(csv_field(&cell, buf))?;
                     columns.push(c, cell);
                 }
                 w.write_record(None::<&[u8]>)?;
             }
-            (each_group.borrow_mut())(&chunk);
-            Ok(columns.finish(chunk.len()))
+            (each_group.borrow_mut())(&group);
+            let frame = columns.finish(group.len());
+            drop(group);
+            Ok(frame)
         }
     });
     write_csv_and_parquet(csv, &LEAD_COLUMNS, parquet, groups)
@@ -920,7 +923,7 @@ mod tests {
             write_leads(
                 &p("both.parquet"),
                 &p("both.csv"),
-                leads.to_vec(),
+                leads.chunks(GROUP_ROWS).map(<[Lead]>::to_vec),
                 &names,
                 |g| {
                     seen.extend(g.iter().map(|l| l.lead_key.clone()));

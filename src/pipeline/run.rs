@@ -38,6 +38,7 @@ use crate::shard::Shard;
 use crate::state::{self, RunCounts, Sent, State, StateError};
 use crate::vendors;
 use crate::vendors::write;
+use compact_str::CompactString;
 
 /// Errors that stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -426,7 +427,7 @@ pub fn run(
     observer.start("dedupe", 0);
     let records = dedupe::records(&leads);
     let trained = dedupe::train(&leads, &records);
-    let (mut leads, records) = match options.shard {
+    let (leads, records) = match options.shard {
         Some(shard) => {
             let (kept, records): (Vec<Lead>, Vec<dedupe::MatchRecord>) = leads
                 .into_iter()
@@ -437,15 +438,38 @@ pub fn run(
         }
         None => (leads, records),
     };
-    let (mut clusters, mut linkage) =
-        dedupe::link_clusters(&mut leads, records, trained, &pipeline.matching);
-    let (id_changes, known) = state::stabilize(
-        &mut clusters,
-        &mut leads,
-        &prev,
-        this_run,
-        state_dir.is_some(),
+    // From here on the leads are read again only for the golden records, review.csv and
+    // their own files: they wait packed (a third of their size), and linking needs only
+    // their keys and match records. Packing frees them as it goes.
+    let keys = contacts::LeadKeys::of(&leads);
+    let n_leads = leads.len();
+    let packed = crate::allocator::hand_back_freed(|| PackedLeads::pack(leads));
+    let (mut clusters, mut linkage, scores) = dedupe::link_keys(
+        &|i| keys.get(i as u32),
+        records,
+        trained,
+        &pipeline.matching,
     );
+    // The leads are packed: stabilizing renames the contacts, and each lead takes its
+    // contact's final id when it is unpacked.
+    let (id_changes, known) =
+        state::stabilize(&mut clusters, &mut [], &prev, this_run, state_dir.is_some());
+    let mut contact_ids: Vec<CompactString> = vec![CompactString::default(); n_leads];
+    for c in &clusters {
+        for &i in &c.members {
+            contact_ids[i as usize] = c.contact_id.as_str().into();
+        }
+    }
+    // Lead `i` as linked, once unpacked: its contact and match score.
+    let link = |i: usize, lead: &mut Lead| {
+        lead.contact_id = Some(contact_ids[i].clone());
+        lead.match_score = scores[i];
+    };
+    let linked = |i: u32| {
+        let mut lead = packed.get(i as usize);
+        link(i as usize, &mut lead);
+        lead
+    };
     // Golden records: those of contacts of several leads now; those of contacts of one
     // lead (most of them) as the lead's row group is written, just before the lead is
     // freed, so the leads and all the golden records are never held side by side (that
@@ -454,8 +478,20 @@ pub fn run(
     let keep_custom = !pipeline.targets.is_empty();
     let (single, several): (Vec<_>, Vec<_>) =
         clusters.into_iter().partition(|c| c.members.len() == 1);
-    linkage.contacts = dedupe::golden_records(&leads, &several, &pipeline.matching, keep_custom);
-    let mut alone = vec![false; leads.len()];
+    linkage.contacts = several
+        .par_iter()
+        .map(|c| {
+            let members: Vec<Lead> = c.members.iter().map(|&i| linked(i)).collect();
+            let members: Vec<&Lead> = members.iter().collect();
+            dedupe::golden_of(
+                &members,
+                c.contact_id.clone(),
+                &pipeline.matching,
+                keep_custom,
+            )
+        })
+        .collect();
+    let mut alone = vec![false; n_leads];
     for c in &single {
         alone[c.members[0] as usize] = true;
     }
@@ -463,14 +499,29 @@ pub fn run(
     drop((single, several));
     let dir = staged.path();
     let names: Vec<String> = pipeline.inputs().map(|s| s.name.clone()).collect();
-    let keys = contacts::LeadKeys::of(&leads);
-    let n_leads = leads.len();
     // The pairs are final once linked: counted for the manifest and the report, and
     // review.csv (which shows the review pairs' leads' fields) written, they go to the
     // thread that writes matches.parquet, which frees them a row group at a time.
     let pair_counts = PairCounts::of(&linkage.pairs);
     let leads_started = Instant::now();
-    contacts::review_table(&leads, &linkage.pairs).write_csv(&dir.join("review.csv"))?;
+    {
+        let mut shown: Vec<u32> = linkage
+            .pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Review)
+            .flat_map(|p| [p.a, p.b])
+            .collect();
+        shown.par_sort_unstable();
+        shown.dedup();
+        let shown_leads: Vec<Lead> = shown.par_iter().map(|&i| linked(i)).collect();
+        let lead = |i: u32| {
+            let at = shown
+                .binary_search(&i)
+                .expect("a review pair's lead is unpacked");
+            &shown_leads[at]
+        };
+        contacts::review_table(&lead, &linkage.pairs).write_csv(&dir.join("review.csv"))?;
+    }
     let pairs = std::mem::take(&mut linkage.pairs);
     // The rest of the run, with `matches.parquet` written on a thread of its own from
     // here on: the biggest file starts while the golden records are matched to the
@@ -497,29 +548,40 @@ pub fn run(
         // once the group is made, not all at the end.
         let mut singles: Vec<Contact> = Vec::with_capacity(n_single);
         let mut at = 0;
-        let written = datasets::write_leads(
-            &dir.join("leads.parquet"),
-            &dir.join("leads.csv"),
-            std::mem::take(&mut leads),
-            &names,
-            |group| {
-                let alone = &alone[at..at + group.len()];
-                at += group.len();
-                // Picked first: an indexed iterator extends `singles` in place.
-                let picked: Vec<&Lead> = group
-                    .iter()
-                    .zip(alone)
-                    .filter_map(|(lead, &a)| a.then_some(lead))
-                    .collect();
-                singles.par_extend(picked.par_iter().map(|lead| {
-                    let id = lead
-                        .contact_id
-                        .as_deref()
-                        .expect("linked leads have a contact");
-                    dedupe::golden_of(&[lead], id.to_string(), &pipeline.matching, keep_custom)
-                }));
-            },
-        );
+        let mut first = 0;
+        let groups = packed.into_groups(GROUP_ROWS).map(|mut group| {
+            group
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, lead)| link(first + i, lead));
+            first += group.len();
+            group
+        });
+        let written = crate::allocator::hand_back_freed(|| {
+            datasets::write_leads(
+                &dir.join("leads.parquet"),
+                &dir.join("leads.csv"),
+                groups,
+                &names,
+                |group| {
+                    let alone = &alone[at..at + group.len()];
+                    at += group.len();
+                    // Picked first: an indexed iterator extends `singles` in place.
+                    let picked: Vec<&Lead> = group
+                        .iter()
+                        .zip(alone)
+                        .filter_map(|(lead, &a)| a.then_some(lead))
+                        .collect();
+                    singles.par_extend(picked.par_iter().map(|lead| {
+                        let id = lead
+                            .contact_id
+                            .as_deref()
+                            .expect("linked leads have a contact");
+                        dedupe::golden_of(&[lead], id.to_string(), &pipeline.matching, keep_custom)
+                    }));
+                },
+            )
+        });
         written?;
         linkage.contacts.append(&mut singles);
         linkage
