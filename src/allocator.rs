@@ -381,9 +381,6 @@ mod tests {
         }
     }
 
-    /// Every element is seen once, in order, and dropped exactly once, whether its chunk
-    /// was made or not; a big buffer's chunks hand their pages back without harm to the
-    /// chunks after them.
     #[test]
     fn handing_back_freed_memory_restores_the_purge_delay() {
         unsafe extern "C" {
@@ -406,6 +403,9 @@ mod tests {
         assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, -1);
     }
 
+    /// Every element is seen once, in order, and dropped exactly once, whether its chunk
+    /// was made or not; a big buffer's chunks hand their pages back without harm to the
+    /// chunks after them.
     #[test]
     fn chunked_vectors_drop_each_element_once() {
         // 40 bytes an element: the last buffer is BIG bytes or more (20 MB).

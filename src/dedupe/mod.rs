@@ -454,7 +454,8 @@ pub fn link(
     keep_custom: bool,
 ) -> Linkage {
     let (clusters, mut linkage) = link_clusters(leads, records, trained, config);
-    linkage.contacts = golden_records(leads, &clusters, config, keep_custom);
+    let leads: &[Lead] = leads;
+    linkage.contacts = golden_records(|i| &leads[i as usize], &clusters, config, keep_custom);
     linkage
         .contacts
         .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
@@ -472,9 +473,10 @@ pub struct ContactKeys {
     pub lead_keys: Vec<CompactString>,
 }
 
-/// The golden records of `contacts` (members of `leads`), in their order.
-pub fn golden_records(
-    leads: &[Lead],
+/// The golden records of `contacts`, in their order; `member(i)` is lead `i` (borrowed
+/// from the leads at hand, or unpacked).
+pub fn golden_records<L: std::borrow::Borrow<Lead>>(
+    member: impl Fn(u32) -> L + Sync,
     contacts: &[ContactKeys],
     config: &MatchConfig,
     keep_custom: bool,
@@ -482,7 +484,8 @@ pub fn golden_records(
     contacts
         .par_iter()
         .map(|c| {
-            let refs: Vec<&Lead> = c.members.iter().map(|&i| &leads[i as usize]).collect();
+            let members: Vec<L> = c.members.iter().map(|&i| member(i)).collect();
+            let refs: Vec<&Lead> = members.iter().map(L::borrow).collect();
             golden_of(&refs, c.contact_id.clone(), config, keep_custom)
         })
         .collect()

@@ -478,19 +478,7 @@ pub fn run(
     let keep_custom = !pipeline.targets.is_empty();
     let (single, several): (Vec<_>, Vec<_>) =
         clusters.into_iter().partition(|c| c.members.len() == 1);
-    linkage.contacts = several
-        .par_iter()
-        .map(|c| {
-            let members: Vec<Lead> = c.members.iter().map(|&i| linked(i)).collect();
-            let members: Vec<&Lead> = members.iter().collect();
-            dedupe::golden_of(
-                &members,
-                c.contact_id.clone(),
-                &pipeline.matching,
-                keep_custom,
-            )
-        })
-        .collect();
+    linkage.contacts = dedupe::golden_records(linked, &several, &pipeline.matching, keep_custom);
     let mut alone = vec![false; n_leads];
     for c in &single {
         alone[c.members[0] as usize] = true;
@@ -948,12 +936,11 @@ impl Batch {
         (rest, PackedLeads::pack_slice(&self.leads))
     }
 
-    /// The batch as another input with the same parse settings read it: its leads and
-    /// rejects belong to input `index` (packed leads are given theirs when unpacked).
+    /// The batch as another input with the same parse settings read it: its rejects
+    /// belong to input `index` (a shared batch's leads are packed apart, see
+    /// [`Batch::packed_copy`], and given theirs when unpacked).
     fn for_source(mut self, index: usize) -> Batch {
-        for lead in &mut self.leads {
-            lead.source.source_index = index;
-        }
+        debug_assert!(self.leads.is_empty(), "a shared batch's leads are packed");
         for reject in &mut self.rejects {
             reject.source_index = index;
         }
