@@ -5,7 +5,7 @@
 //! 320-470 bytes. The run packs its leads once they are folded and their match records
 //! made, and unpacks them where they are read again: the golden records of contacts of
 //! several leads (their members, one at a time), `review.csv` (the review pairs' leads)
-//! and the leads' files (a row group at a time, each freed once written). A payload
+//! and the leads' files (a window of a few thousand at a time, each freed once its rows are made). A payload
 //! target's existing records wait packed from reading until they are matched.
 
 use rayon::prelude::*;

@@ -218,41 +218,61 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
 
 /// Writes `leads.parquet` and `leads.csv` together, a row group at a time: each lead's
 /// cells (its extra fields as JSON among them) are made once for both files, which are
-/// those [`write_leads_parquet`] and [`write_leads_csv`] write. `groups` gives the leads
-/// in order, [`GROUP_ROWS`] at a time (the last group may be shorter), each made when it
-/// is asked for (the run's leads are packed, see [`crate::packed`]); each group is given
-/// to `each_group` once its rows are made, and freed, so only one group's leads are held.
+/// those [`write_leads_parquet`] and [`write_leads_csv`] write. `windows` gives the leads
+/// in order, a few thousand at a time, each made when it is asked for (the run's leads
+/// are packed, see [`crate::packed`]): a row group takes windows until the next would
+/// take it past [`GROUP_ROWS`] rows (so windows whose length divides it, but the last,
+/// make the same row groups as the leads whole). Each window is given to `each_window`
+/// once its rows are made, and freed: the row group's columns hold copies of what they
+/// show, so only one window's leads are held at a time.
 pub fn write_leads(
     parquet: &Path,
     csv: &Path,
-    groups: impl Iterator<Item = Vec<Lead>>,
+    windows: impl Iterator<Item = Vec<Lead>>,
     source_names: &[String],
-    each_group: impl FnMut(&[Lead]),
+    each_window: impl FnMut(&[Lead]),
 ) -> Result<(), WriteError> {
-    let mut groups = groups.filter(|g| !g.is_empty()).peekable();
-    if groups.peek().is_none() {
+    let windows = std::cell::RefCell::new(windows.filter(|w| !w.is_empty()).peekable());
+    if windows.borrow_mut().peek().is_none() {
         write_leads_parquet(parquet, &[], source_names)?;
         return write_leads_csv(csv, &[], source_names);
     }
-    let each_group = std::cell::RefCell::new(each_group);
-    let each_group = &each_group;
-    let groups = groups.map(|group| {
-        move |w: &mut CsvFile, buf: &mut String| {
-            debug_assert!(group.len() <= GROUP_ROWS);
-            let mut columns = LeadColumns::new(&group, source_names);
-            for lead in group.iter() {
-                for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
-                    w.write_field(csv_field(&cell, buf))?;
-                    columns.push(c, cell);
-                }
-                w.write_record(None::<&[u8]>)?;
-            }
-            (each_group.borrow_mut())(&group);
-            let frame = columns.finish(group.len());
-            drop(group);
-            Ok(frame)
-        }
-    });
+    let each_window = std::cell::RefCell::new(each_window);
+    let (windows, each_window) = (&windows, &each_window);
+    // A group takes its windows when it is written: `write_csv_and_parquet` writes each
+    // group before it asks for the next.
+    let groups =
+        std::iter::from_fn(|| {
+            windows.borrow_mut().peek().is_some().then_some(
+                move |w: &mut CsvFile, buf: &mut String| {
+                    // Room for one window: a small run's columns stay small.
+                    let first = windows.borrow_mut().peek().map_or(0, Vec::len);
+                    let mut columns = LeadColumns::new(first, source_names);
+                    let mut rows = 0;
+                    loop {
+                        let window = {
+                            let mut windows = windows.borrow_mut();
+                            match windows.peek() {
+                                Some(next) if rows == 0 || rows + next.len() <= GROUP_ROWS => {
+                                    windows.next().expect("peeked")
+                                }
+                                _ => break,
+                            }
+                        };
+                        for lead in &window {
+                            for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
+                                w.write_field(csv_field(&cell, buf))?;
+                                columns.push(c, cell);
+                            }
+                            w.write_record(None::<&[u8]>)?;
+                        }
+                        rows += window.len();
+                        (each_window.borrow_mut())(&window);
+                    }
+                    Ok(columns.finish(rows))
+                },
+            )
+        });
     write_csv_and_parquet(csv, &LEAD_COLUMNS, parquet, groups)
 }
 
@@ -337,7 +357,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
     if leads.is_empty() {
         return empty_frame();
     }
-    let mut columns = LeadColumns::new(leads, source_names);
+    let mut columns = LeadColumns::new(leads.len(), source_names);
     for lead in leads {
         for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
             columns.push(c, cell);
@@ -346,10 +366,10 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
     columns.finish(leads.len())
 }
 
-/// One column of [`leads_frame`] being filled.
-enum Builder<'a> {
-    Text(Vec<Option<&'a str>>),
-    Owned(Vec<Option<String>>),
+/// One column of [`leads_frame`] being filled. Text is copied into the column as it
+/// comes, so a column holds nothing of the leads it was made from.
+enum Builder {
+    Text(StringChunkedBuilder),
     Int(Vec<u64>),
     Float(Vec<Option<f64>>),
     Time(Vec<Option<i64>>),
@@ -357,37 +377,39 @@ enum Builder<'a> {
 }
 
 /// The columns of a leads frame, filled cell by cell.
-struct LeadColumns<'a> {
-    builders: Vec<Builder<'a>>,
+struct LeadColumns {
+    builders: Vec<Builder>,
 }
 
-impl<'a> LeadColumns<'a> {
-    /// Empty columns typed by the first lead's cells, with room for `leads`.
-    fn new(leads: &[Lead], source_names: &[String]) -> LeadColumns<'a> {
-        let n = leads.len();
-        let none = Lead::default();
-        let builders = cells(leads.first().unwrap_or(&none), source_names)
+impl LeadColumns {
+    /// Empty columns typed by a lead's cells (the same for every lead), with room for
+    /// `rows`.
+    fn new(rows: usize, source_names: &[String]) -> LeadColumns {
+        let builders = cells(&Lead::default(), source_names)
             .iter()
             .zip(LEAD_COLUMNS)
             .map(|(cell, name)| match cell {
-                Cell::Text(_) => Builder::Text(Vec::with_capacity(n)),
-                Cell::Owned(_) => Builder::Owned(Vec::with_capacity(n)),
-                Cell::Int(_) => Builder::Int(Vec::with_capacity(n)),
-                Cell::Float(_) => Builder::Float(Vec::with_capacity(n)),
-                Cell::Time(_) => Builder::Time(Vec::with_capacity(n)),
-                Cell::List(_) => {
-                    Builder::List(Box::new(ListStringChunkedBuilder::new(name.into(), n, n)))
+                Cell::Text(_) | Cell::Owned(_) => {
+                    Builder::Text(StringChunkedBuilder::new(name.into(), rows))
                 }
+                Cell::Int(_) => Builder::Int(Vec::with_capacity(rows)),
+                Cell::Float(_) => Builder::Float(Vec::with_capacity(rows)),
+                Cell::Time(_) => Builder::Time(Vec::with_capacity(rows)),
+                Cell::List(_) => Builder::List(Box::new(ListStringChunkedBuilder::new(
+                    name.into(),
+                    rows,
+                    rows,
+                ))),
             })
             .collect();
         LeadColumns { builders }
     }
 
     /// Adds a cell to column `c`.
-    fn push(&mut self, c: usize, cell: Cell<'a>) {
+    fn push(&mut self, c: usize, cell: Cell<'_>) {
         match (cell, &mut self.builders[c]) {
-            (Cell::Text(t), Builder::Text(v)) => v.push(t),
-            (Cell::Owned(t), Builder::Owned(v)) => v.push(t),
+            (Cell::Text(t), Builder::Text(b)) => b.append_option(t),
+            (Cell::Owned(t), Builder::Text(b)) => b.append_option(t),
             (Cell::Int(x), Builder::Int(v)) => v.push(x),
             (Cell::Float(x), Builder::Float(v)) => v.push(x),
             (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
@@ -403,8 +425,7 @@ impl<'a> LeadColumns<'a> {
             .into_iter()
             .zip(LEAD_COLUMNS)
             .map(|(b, name)| match b {
-                Builder::Text(v) => Column::new(name.into(), v),
-                Builder::Owned(v) => Column::new(name.into(), v),
+                Builder::Text(b) => b.finish().into_column(),
                 Builder::Int(v) => Column::new(name.into(), v),
                 Builder::Float(v) => Column::new(name.into(), v),
                 Builder::Time(v) => Int64Chunked::from_iter_options(name.into(), v.into_iter())
@@ -923,7 +944,7 @@ mod tests {
             write_leads(
                 &p("both.parquet"),
                 &p("both.csv"),
-                leads.chunks(GROUP_ROWS).map(<[Lead]>::to_vec),
+                leads.chunks(2).map(<[Lead]>::to_vec),
                 &names,
                 |g| {
                     seen.extend(g.iter().map(|l| l.lead_key.clone()));
@@ -933,7 +954,7 @@ mod tests {
             let keys: Vec<_> = leads.iter().map(|l| l.lead_key.clone()).collect();
             assert_eq!(
                 seen, keys,
-                "every lead is given to each_group once, in order"
+                "every lead is given to each_window once, in order"
             );
             for (a, b) in [("apart.parquet", "both.parquet"), ("apart.csv", "both.csv")] {
                 assert_eq!(

@@ -531,31 +531,31 @@ pub fn run(
         });
         // The leads are final once their contacts are stable: their files are written
         // now, beside matches.parquet, and the leads freed before the golden records are
-        // linked to persons and matched to the targets. Writing consumes them: each row
-        // group's leads make their single-lead contacts' golden records and are freed
-        // once the group is made, not all at the end.
+        // linked to persons and matched to the targets. Writing consumes them: they are
+        // unpacked a window at a time, and each window's leads make their single-lead
+        // contacts' golden records and are freed once their rows are made.
         let mut singles: Vec<Contact> = Vec::with_capacity(n_single);
         let mut at = 0;
         let mut first = 0;
-        let groups = packed.into_groups(GROUP_ROWS).map(|mut group| {
-            group
+        let windows = packed.into_groups(LEADS_WINDOW).map(|mut window| {
+            window
                 .par_iter_mut()
                 .enumerate()
                 .for_each(|(i, lead)| link(first + i, lead));
-            first += group.len();
-            group
+            first += window.len();
+            window
         });
         let written = crate::allocator::hand_back_freed(|| {
             datasets::write_leads(
                 &dir.join("leads.parquet"),
                 &dir.join("leads.csv"),
-                groups,
+                windows,
                 &names,
-                |group| {
-                    let alone = &alone[at..at + group.len()];
-                    at += group.len();
+                |window| {
+                    let alone = &alone[at..at + window.len()];
+                    at += window.len();
                     // Picked first: an indexed iterator extends `singles` in place.
-                    let picked: Vec<&Lead> = group
+                    let picked: Vec<&Lead> = window
                         .iter()
                         .zip(alone)
                         .filter_map(|(lead, &a)| a.then_some(lead))
@@ -699,6 +699,11 @@ pub fn run(
     drop_later((linkage, rejects));
     Ok(Outcome { manifest, output })
 }
+
+/// Leads unpacked at a time to write the leads' files: a divisor of `GROUP_ROWS`, so the
+/// row groups are those of the leads written whole.
+const LEADS_WINDOW: usize = 16_384;
+const _: () = assert!(GROUP_ROWS.is_multiple_of(LEADS_WINDOW));
 
 /// Writes the reconciled datasets but the leads' files, `review.csv` and `matches.parquet`
 /// (which the run writes earlier), the payloads and the run's reports into `dir`.
