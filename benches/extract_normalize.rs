@@ -151,7 +151,7 @@ fn stages(c: &mut Criterion) {
         |b| {
             b.iter_batched(
                 || vec![normalized.clone()],
-                |batch| leadrecon::fold::fold(batch).0.len(),
+                |batch| leadrecon::fold::fold_leads(batch).0.len(),
                 criterion::BatchSize::LargeInput,
             )
         },
@@ -159,7 +159,7 @@ fn stages(c: &mut Criterion) {
     g.finish();
 
     // Sorted by key, as the run has them.
-    let (folded, _) = leadrecon::fold::fold(vec![normalized]);
+    let (folded, _) = leadrecon::fold::fold_leads(vec![normalized]);
     let config = leadrecon::pipeline::config::MatchConfig::default();
     let mut g = c.benchmark_group("dedupe");
     g.sample_size(10);

@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use crate::lead::{Lead, Quality};
+use crate::packed::KeyedLeads;
 
 const NAME_FLAGS: Quality = Quality::NAME_SPLIT.bitor_const(Quality::NO_NAME);
 const EMAIL_FLAGS: Quality = Quality::INVALID_EMAIL.bitor_const(Quality::INVALID_EMAIL2);
@@ -21,13 +22,15 @@ const AGENT_FLAGS: Quality = Quality::NO_AGENT.bitor_const(Quality::UNKNOWN_AGEN
 const FOLDED_FROM_LIMIT: usize = 20;
 
 /// Folds records with the same key. `parts` hold the records in input order, part after
-/// part (a run's batches). Returns the leads sorted by `lead_key` and, for each input
-/// record in input order, whether it was folded into an earlier one.
+/// part (a run's batches), packed with their keys. Gives `each` the leads sorted by
+/// `lead_key`, `window` of them at a time (the last window may be shorter), and returns,
+/// for each input record in input order, whether it was folded into an earlier one.
 ///
-/// The keys are sorted as (key, position) pairs, not the leads themselves: a lead is a
-/// large value, and each one moves once, from its part into the result.
-pub fn fold(parts: Vec<Vec<Lead>>) -> (Vec<Lead>, Vec<bool>) {
-    let n: usize = parts.iter().map(Vec::len).sum();
+/// The keys are sorted as (key, position) pairs, not the leads themselves, and each
+/// record is unpacked once, when its lead's window is made: only a window of leads is
+/// held unpacked at a time.
+pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead>)) -> Vec<bool> {
+    let n: usize = parts.iter().map(KeyedLeads::len).sum();
     assert!(
         u32::try_from(n).is_ok(),
         "fewer than 4 billion records in one run"
@@ -43,11 +46,8 @@ pub fn fold(parts: Vec<Vec<Lead>>) -> (Vec<Lead>, Vec<bool>) {
         .collect();
     let mut keyed: Vec<(&str, u32)> = Vec::with_capacity(n);
     for part in &parts {
-        keyed.extend(
-            part.iter()
-                .map(|l| l.lead_key.as_str())
-                .zip(keyed.len() as u32..),
-        );
+        debug_assert_eq!(part.keys.len(), part.leads.len());
+        keyed.extend(part.keys.iter().zip(keyed.len() as u32..));
     }
     // Positions are unique: the order is total, and records of one key stay in input order.
     keyed.par_sort_unstable();
@@ -65,57 +65,41 @@ pub fn fold(parts: Vec<Vec<Lead>>) -> (Vec<Lead>, Vec<bool>) {
         }
     }
 
-    // Each lead moves once, straight into its place; the leads are gathered side by side
-    // (filling a gigabyte of fresh memory is most of the cost).
-    let mut slots: Vec<Vec<Option<Lead>>> = parts
-        .into_iter()
-        .map(|p| p.into_iter().map(Some).collect())
-        .collect();
-    let taker = Taker {
-        parts: slots.iter_mut().map(|p| p.as_mut_ptr()).collect(),
-        starts,
+    // The record at position `at` of all parts (an empty part starts where the next one
+    // does: the last part starting at or before `at` holds it).
+    let record = |at: u32| {
+        let part = starts.partition_point(|&s| s <= at) - 1;
+        parts[part].leads.get((at - starts[part]) as usize)
     };
-    let mut out: Vec<Lead> = Vec::with_capacity(heads.len());
-    (0..heads.len())
-        .into_par_iter()
-        .map(|g| {
-            let end = heads.get(g + 1).copied().unwrap_or(n);
-            let group = &order[heads[g]..end];
-            // SAFETY: `order` is a permutation of the positions 0..n (the sorted pairs
-            // carried each position once), so every slot is taken by exactly one group,
-            // on one thread, while `slots` is alive and not otherwise touched.
-            let mut lead = unsafe { taker.take(group[0]) };
-            for &at in &group[1..] {
-                merge(&mut lead, unsafe { taker.take(at) });
-            }
-            lead
-        })
-        .collect_into_vec(&mut out);
-    drop(taker);
-    drop(slots);
-    (out, folded)
-}
-
-/// Takes records out of the parts by position from several threads at once.
-struct Taker {
-    parts: Vec<*mut Option<Lead>>,
-    starts: Vec<u32>,
-}
-
-// SAFETY: the pointers are only used through `take`, whose caller guarantees that each
-// slot is taken by one thread only.
-unsafe impl Sync for Taker {}
-
-impl Taker {
-    /// The record at position `at` of all parts.
-    ///
-    /// # Safety
-    /// No other call may take the same position, and the parts must outlive the call.
-    unsafe fn take(&self, at: u32) -> Lead {
-        let part = self.starts.partition_point(|&s| s <= at) - 1;
-        let slot = self.parts[part].add((at - self.starts[part]) as usize);
-        (*slot).take().expect("each record is taken once")
+    let window = window.max(1);
+    let mut first = 0;
+    while first < heads.len() {
+        let last = first.saturating_add(window).min(heads.len());
+        let mut leads = Vec::with_capacity(last - first);
+        (first..last)
+            .into_par_iter()
+            .map(|g| {
+                let end = heads.get(g + 1).copied().unwrap_or(n);
+                let group = &order[heads[g]..end];
+                let mut lead = record(group[0]);
+                for &at in &group[1..] {
+                    merge(&mut lead, record(at));
+                }
+                lead
+            })
+            .collect_into_vec(&mut leads);
+        each(leads);
+        first = last;
     }
+    folded
+}
+
+/// [`fold`] of leads at hand, the folded leads all at once: they are packed first.
+pub fn fold_leads(parts: Vec<Vec<Lead>>) -> (Vec<Lead>, Vec<bool>) {
+    let parts = parts.into_iter().map(KeyedLeads::pack).collect();
+    let mut leads = Vec::new();
+    let folded = fold(parts, 1 << 16, |window| leads.extend(window));
+    (leads, folded)
 }
 
 fn take_flags(into: &mut Quality, from: Quality, group: Quality) {
@@ -254,7 +238,7 @@ mod tests {
         b.updated_at = b.created_at;
         b.raw.emails = vec!["good@x.com".into()];
         let c = lead("2", 9);
-        let (out, folded) = fold(vec![vec![a], vec![b, c]]);
+        let (out, folded) = fold_leads(vec![vec![a], vec![b, c]]);
         assert_eq!(folded, [false, true, false]);
         assert_eq!(out.len(), 2);
         let m = &out[0];
@@ -281,12 +265,22 @@ mod tests {
         later.city = Some("Hull".into());
         let mut last = lead("9", 3);
         last.city = None;
-        let (out, folded) = fold(vec![
+        let parts = vec![
             vec![lead("5", 1), first],
             vec![],
             vec![lead("1", 7), later, lead("5", 4)],
             vec![last],
-        ]);
+        ];
+        // Two at a time, the same leads.
+        let mut windows = Vec::new();
+        let by_two = fold(
+            parts.iter().map(|p| KeyedLeads::pack_slice(p)).collect(),
+            2,
+            |w| windows.push(w),
+        );
+        let (out, folded) = fold_leads(parts);
+        assert_eq!(windows.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!((windows.concat(), by_two), (out.clone(), folded.clone()));
         let keys: Vec<&str> = out.iter().map(|l| l.lead_key.as_str()).collect();
         assert_eq!(keys, ["leadpro:1", "leadpro:5", "leadpro:9"]);
         assert_eq!(folded, [false, false, false, true, true, true]);
@@ -294,6 +288,7 @@ mod tests {
         assert_eq!(out[2].source.line, 1);
         assert_eq!(&out[2].custom["folded_from"], "f:2; f:3");
         assert_eq!(&out[1].custom["folded_from"], "f:4");
-        assert_eq!(fold(Vec::new()), (Vec::new(), Vec::new()));
+        assert_eq!(fold_leads(Vec::new()), (Vec::new(), Vec::new()));
+        assert!(fold(Vec::new(), 2, |_| panic!("no window")).is_empty());
     }
 }

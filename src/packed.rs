@@ -2,11 +2,14 @@
 //! lead's serde implementation), a few thousand leads to a buffer.
 //!
 //! A lead is a 688-byte struct and its strings, about 1.2 KB at a million leads; packed,
-//! 320-470 bytes. The run packs its leads once they are folded and their match records
-//! made, and unpacks them where they are read again: the golden records of contacts of
-//! several leads (their members, one at a time), `review.csv` (the review pairs' leads)
-//! and the leads' files (a window of a few thousand at a time, each freed once its rows are made). A payload
-//! target's existing records wait packed from reading until they are matched.
+//! 320-470 bytes. The run packs each batch's leads (with their keys, [`KeyedLeads`]) as
+//! soon as the batch is read; folding unpacks each record once, in key order, a window
+//! at a time, and packs the folded leads again as their match records are made. They
+//! are unpacked where they are read again: the golden records of contacts of several
+//! leads (their members, one at a time), `review.csv` (the review pairs' leads) and the
+//! leads' files (a window of a few thousand at a time, each freed once its rows are
+//! made). A payload target's existing records wait packed from reading until they are
+//! matched, and again until the payloads are planned (the records found, one at a time).
 
 use rayon::prelude::*;
 
@@ -21,7 +24,7 @@ const PER_BUFFER: usize = 4096;
 const PER_WINDOW: usize = 16 * PER_BUFFER;
 
 /// Leads encoded side by side, in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PackedLeads {
     /// Each buffer holds up to [`PER_BUFFER`] leads, one after the other (consumed
     /// buffers are `None`).
@@ -53,9 +56,27 @@ impl PackedLeads {
         packed
     }
 
-    /// Packs `leads` after those already packed (a whole number of buffers).
-    fn append(&mut self, leads: &[Lead]) {
-        debug_assert!(self.starts.len().is_multiple_of(PER_BUFFER));
+    /// Packs copies of `leads` after those already packed: the last buffer is filled
+    /// first, then whole buffers are encoded on the pool's threads.
+    pub fn append(&mut self, mut leads: &[Lead]) {
+        let filled = self.len() % PER_BUFFER;
+        if filled > 0 {
+            let take = (PER_BUFFER - filled).min(leads.len());
+            let last = self
+                .buffers
+                .last_mut()
+                .expect("a partly filled buffer")
+                .take()
+                .expect("the last buffer is held");
+            let mut out = last.into_vec();
+            for lead in &leads[..take] {
+                self.starts
+                    .push(u32::try_from(out.len()).expect("a buffer under 4 GB"));
+                out = postcard::to_extend(lead, out).expect("a lead encodes");
+            }
+            *self.buffers.last_mut().expect("a last buffer") = Some(out.into_boxed_slice());
+            leads = &leads[take..];
+        }
         let encoded: Vec<(Box<[u8]>, Vec<u32>)> = leads
             .par_chunks(PER_BUFFER)
             .map(|chunk| {
@@ -148,6 +169,97 @@ impl PackedLeads {
     }
 }
 
+/// Every lead's key in one string, in lead order: `matches.parquet` looks up two keys for
+/// each of ten million pairs, and reading them from here is one cache miss among 40 MB of
+/// keys instead of two among the leads (a 700-byte struct, then its key on the heap).
+/// Folding sorts the packed leads by them.
+#[derive(Debug, Clone, Default)]
+pub struct LeadKeys {
+    text: String,
+    /// Where each key ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl LeadKeys {
+    /// The keys of `leads`.
+    pub fn of(leads: &[Lead]) -> LeadKeys {
+        let mut keys = LeadKeys {
+            text: String::with_capacity(leads.iter().map(|l| l.lead_key.len()).sum()),
+            ends: Vec::with_capacity(leads.len()),
+        };
+        keys.extend(leads.iter().map(|l| l.lead_key.as_str()));
+        keys
+    }
+
+    /// Adds `keys` after those held.
+    pub fn extend<'a>(&mut self, keys: impl IntoIterator<Item = &'a str>) {
+        for key in keys {
+            self.text.push_str(key);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// The key of lead `i`.
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The keys in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i as u32))
+    }
+}
+
+/// A batch's leads packed, with their keys: what folding takes (it sorts the keys and
+/// unpacks each lead once, in key order).
+#[derive(Debug, Clone, Default)]
+pub struct KeyedLeads {
+    /// Each lead's `lead_key`.
+    pub keys: LeadKeys,
+    /// The leads.
+    pub leads: PackedLeads,
+}
+
+impl KeyedLeads {
+    /// Packs `leads`, freeing them as they are packed.
+    pub fn pack(leads: Vec<Lead>) -> KeyedLeads {
+        KeyedLeads {
+            keys: LeadKeys::of(&leads),
+            leads: PackedLeads::pack(leads),
+        }
+    }
+
+    /// Packs copies of `leads`.
+    pub fn pack_slice(leads: &[Lead]) -> KeyedLeads {
+        KeyedLeads {
+            keys: LeadKeys::of(leads),
+            leads: PackedLeads::pack_slice(leads),
+        }
+    }
+
+    /// How many leads.
+    pub fn len(&self) -> usize {
+        self.leads.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.leads.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +323,15 @@ mod tests {
         );
         assert_eq!(groups.concat(), many);
 
+        // Appended a few at a time: the last buffer is filled before a new one starts.
+        let mut bits = PackedLeads::default();
+        for chunk in many.chunks(PER_BUFFER - 5) {
+            bits.append(chunk);
+        }
+        assert_eq!(bits.buffers.len(), many.len().div_ceil(PER_BUFFER));
+        assert_eq!(bits.get(PER_BUFFER), many[PER_BUFFER]);
+        assert_eq!(bits.unpack(), many);
+
         let none = PackedLeads::pack(Vec::new());
         assert!(none.is_empty());
         assert!(none.unpack().is_empty());
@@ -218,5 +339,30 @@ mod tests {
             PackedLeads::pack(vec![Lead::default()]).unpack(),
             vec![Lead::default()]
         );
+    }
+
+    #[test]
+    fn lead_keys_give_each_leads_key() {
+        let leads: Vec<Lead> = [
+            "a:1",
+            "",
+            "realgeeks:814fae8dc624e9d04fc6df5ac7730101",
+            "é:2",
+        ]
+        .into_iter()
+        .map(|k| Lead {
+            lead_key: k.into(),
+            ..Lead::default()
+        })
+        .collect();
+        let keys = LeadKeys::of(&leads);
+        for (i, lead) in leads.iter().enumerate() {
+            assert_eq!(keys.get(i as u32), lead.lead_key.as_str());
+        }
+        assert!(keys.iter().eq(leads.iter().map(|l| l.lead_key.as_str())));
+        let mut more = keys.clone();
+        more.extend(["z:9"]);
+        assert_eq!((more.len(), more.get(4)), (5, "z:9"));
+        assert!(LeadKeys::of(&[]).is_empty());
     }
 }

@@ -402,21 +402,22 @@ fn stable_hash(key: &str) -> u64 {
     h.finish()
 }
 
-/// Estimates the model from every lead (sorted by `lead_key`) and its match record: u from
+/// Estimates the model from every lead (sorted by `lead_key`; `key(i)` is lead `i`'s) and
+/// its match record: u from
 /// random pairs of all records, m and the prior by EM over the candidate pairs of all
 /// leads (every agent: the same person under two agents trains m too), or of a sample when
 /// there are more than [`TRAIN_LEADS`]. A sharded run trains on every lead too, so each
 /// shard has the model a single run would.
-pub fn train(leads: &[Lead], records: &[MatchRecord]) -> Trained {
+pub fn train<'k>(key: &(dyn Fn(usize) -> &'k str + Sync), records: &[MatchRecord]) -> Trained {
     let cut = if records.len() > TRAIN_LEADS {
         (u64::MAX as f64 * (TRAIN_LEADS as f64 / records.len() as f64)) as u64
     } else {
         u64::MAX
     };
-    let training: Vec<&MatchRecord> = leads
+    let training: Vec<&MatchRecord> = records
         .iter()
-        .zip(records)
-        .filter(|(l, _)| cut == u64::MAX || stable_hash(&l.lead_key) <= cut)
+        .enumerate()
+        .filter(|&(i, _)| cut == u64::MAX || stable_hash(key(i)) <= cut)
         .map(|(_, r)| r)
         .collect();
     let candidates = block::candidate_pairs(&training, Scope::Global, block::Limits::default());
@@ -647,7 +648,7 @@ fn prefetch_ahead<R: std::borrow::Borrow<MatchRecord>>(
 /// [`link_persons`].
 pub fn link_all(leads: &mut [Lead], config: &MatchConfig) -> Linkage {
     let records = records(leads);
-    let trained = train(leads, &records);
+    let trained = train(&|i| leads[i].lead_key.as_str(), &records);
     let mut linkage = link(leads, records, trained, config, true);
     linkage.person_links = link_persons(&mut linkage.contacts, &linkage.model, config);
     linkage

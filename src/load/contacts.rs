@@ -7,6 +7,7 @@ use crate::dedupe::survive::Contact;
 use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
 use crate::lead::{Email, Lead, Phone};
 use crate::load::table::{Table, Values};
+use crate::packed::LeadKeys;
 
 /// The golden records (text borrowed from them).
 pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
@@ -136,37 +137,6 @@ pub fn person_links_table<'a>(contacts: &'a [Contact], links: &[PersonLink]) -> 
         );
     }
     t
-}
-
-/// Every lead's key in one string, in lead order: `matches.parquet` looks up two keys for
-/// each of ten million pairs, and reading them from here is one cache miss among 40 MB of
-/// keys instead of two among the leads (a 700-byte struct, then its key on the heap).
-pub struct LeadKeys {
-    text: String,
-    /// Where each key ends in `text`.
-    ends: Vec<usize>,
-}
-
-impl LeadKeys {
-    /// The keys of `leads`.
-    pub fn of(leads: &[Lead]) -> LeadKeys {
-        let mut text = String::with_capacity(leads.iter().map(|l| l.lead_key.len()).sum());
-        let ends = leads
-            .iter()
-            .map(|l| {
-                text.push_str(&l.lead_key);
-                text.len()
-            })
-            .collect();
-        LeadKeys { text, ends }
-    }
-
-    /// The key of lead `i`.
-    pub fn get(&self, i: u32) -> &str {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
 }
 
 /// Every scored pair: both lead keys, prior and total weight, probability, decision, and
@@ -302,26 +272,5 @@ mod tests {
             place: PlaceLevel::SameDistrict,
         };
         assert_eq!(LEVEL_OF.map(|f| f(&levels)), names_of(&levels));
-    }
-
-    #[test]
-    fn lead_keys_give_each_leads_key() {
-        let leads: Vec<Lead> = [
-            "a:1",
-            "",
-            "realgeeks:814fae8dc624e9d04fc6df5ac7730101",
-            "é:2",
-        ]
-        .into_iter()
-        .map(|k| Lead {
-            lead_key: k.into(),
-            ..Lead::default()
-        })
-        .collect();
-        let keys = LeadKeys::of(&leads);
-        for (i, lead) in leads.iter().enumerate() {
-            assert_eq!(keys.get(i as u32), lead.lead_key.as_str());
-        }
-        assert_eq!(LeadKeys::of(&[]).ends.len(), 0);
     }
 }

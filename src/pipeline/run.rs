@@ -26,7 +26,7 @@ use crate::load::payloads::{self, Planned};
 use crate::load::publish::{self, PublishError};
 use crate::load::table::Table;
 use crate::normalize;
-use crate::packed::PackedLeads;
+use crate::packed::{KeyedLeads, LeadKeys, PackedLeads};
 use crate::pipeline::config::{ConfigError, Pipeline, Source};
 use crate::pipeline::manifest::Resources;
 use crate::pipeline::manifest::{
@@ -274,8 +274,10 @@ pub fn run(
     let staged = publish::staging(&output)?;
 
     let mut timings = Timings::default();
-    // Each batch's leads as parsed: fold moves each lead once, from here into its place.
-    let mut parts: Vec<Vec<Lead>> = Vec::new();
+    // Each batch's leads, packed once the batch is read (the sources' index of each):
+    // fold unpacks each one once, in key order.
+    let mut parts: Vec<KeyedLeads> = Vec::new();
+    let mut part_sources: Vec<usize> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
     let mut sources: Vec<SourceCounts> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -289,9 +291,9 @@ pub fn run(
     let target_files: std::collections::HashSet<&PathBuf> =
         prep.files[n_sources..].iter().flatten().collect();
     // Kept packed, as the targets' own batches are (see `PackedLeads`).
-    let mut shared: std::collections::HashMap<String, (Batch, PackedLeads)> =
+    let mut shared: std::collections::HashMap<String, (Batch, KeyedLeads)> =
         std::collections::HashMap::new();
-    let mut existing: Vec<(usize, Vec<PackedLeads>)> = Vec::new();
+    let mut existing: Vec<(usize, Vec<KeyedLeads>)> = Vec::new();
     let mut existing_counts: Vec<SourceCounts> = Vec::new();
     let inputs: Vec<(&Source, &Vec<PathBuf>)> = pipeline.inputs().zip(&prep.files).collect();
     // The sources' batches are read two at a time: each one's sequential parts (reading
@@ -306,30 +308,38 @@ pub fn run(
         })
         .collect();
     let read_started = Instant::now();
-    let mut parsed_jobs = side_by_side(&jobs, |&(source, batch)| {
-        let mut timings = Timings::default();
-        let files = load_batch(pipeline, source, batch, &mut timings)?;
-        let (read, origin) =
-            read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?;
-        // A batch whose files a target reads too is kept for it.
-        let share_as = batch
-            .iter()
-            .all(|p| target_files.contains(p))
-            .then(|| shared_key(source, &files));
-        observer.advance(batch.len() as u64);
-        Ok::<_, RunError>(SourceBatch {
-            batch: read,
-            origin,
-            timings,
-            share_as,
+    // Reading frees most of what it allocates (records, leads packed as their batch
+    // ends): handed back once all are read, it does not stay resident under the folded
+    // leads' buffers and the linking's arrays.
+    let mut parsed_jobs = crate::allocator::hand_back_freed(|| {
+        side_by_side(&jobs, |&(source, batch)| {
+            let mut timings = Timings::default();
+            let files = load_batch(pipeline, source, batch, &mut timings)?;
+            let (mut read, origin) =
+                read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?;
+            // Packed as soon as the batch is read: the batches wait for the last one packed.
+            let leads = KeyedLeads::pack(std::mem::take(&mut read.leads));
+            // A batch whose files a target reads too is kept for it.
+            let share_as = batch
+                .iter()
+                .all(|p| target_files.contains(p))
+                .then(|| shared_key(source, &files));
+            observer.advance(batch.len() as u64);
+            Ok::<_, RunError>(SourceBatch {
+                batch: read,
+                leads,
+                origin,
+                timings,
+                share_as,
+            })
         })
     })
     .into_iter();
     for &(source, paths) in &inputs {
         let is_target = source.index >= n_sources;
-        let mut source_leads: Vec<Vec<Lead>> = Vec::new();
+        let mut source_leads: Vec<KeyedLeads> = Vec::new();
         // A target's records wait for the contacts packed, not as leads.
-        let mut target_leads: Vec<PackedLeads> = Vec::new();
+        let mut target_leads: Vec<KeyedLeads> = Vec::new();
         let mut counts = Counts::default();
         let mut infos = Vec::new();
         for batch in batches_of(source, paths) {
@@ -341,7 +351,7 @@ pub fn run(
                     None => {
                         let (mut b, origin) =
                             read_batch(&files, source, &prep.roster, cache.as_ref(), &mut timings)?;
-                        let packed = PackedLeads::pack(std::mem::take(&mut b.leads));
+                        let packed = KeyedLeads::pack(std::mem::take(&mut b.leads));
                         ((b, origin), packed)
                     }
                 };
@@ -356,8 +366,9 @@ pub fn run(
                 timings.adapt += read.timings.adapt;
                 timings.normalize += read.timings.normalize;
                 if let Some(key) = read.share_as {
-                    shared.insert(key, read.batch.packed_copy());
+                    shared.insert(key, (read.batch.shared_copy(), read.leads.clone()));
                 }
+                source_leads.push(read.leads);
                 (read.batch, read.origin)
             };
             match origin {
@@ -371,9 +382,6 @@ pub fn run(
             infos.extend(b.infos);
             warnings.extend(b.warnings);
             rejects.extend(b.rejects);
-            if !is_target {
-                source_leads.push(b.leads);
-            }
         }
         counts.loaded = counts.read - counts.rejected;
         let report = SourceCounts {
@@ -387,6 +395,7 @@ pub fn run(
             existing.push((source.index, target_leads));
             existing_counts.push(report);
         } else {
+            part_sources.extend(std::iter::repeat_n(source.index, source_leads.len()));
             parts.extend(source_leads);
             sources.push(report);
         }
@@ -398,17 +407,54 @@ pub fn run(
     let t = Instant::now();
     let origins: Vec<usize> = parts
         .iter()
-        .flatten()
-        .map(|l| l.source.source_index)
+        .zip(&part_sources)
+        .flat_map(|(part, &source)| std::iter::repeat_n(source, part.len()))
         .collect();
-    let (leads, folded) = fold::fold(parts);
+    // The folded leads come a window at a time, in key order: each window's leads are
+    // counted, give their match records and keys, and are packed (a third of their size):
+    // from here on the leads are read again only for the golden records, review.csv and
+    // their own files, and linking needs only their keys and match records. A shard keeps
+    // its own leads, but trains on every lead's records, as a whole run would.
+    let mut quality_flags = BTreeMap::new();
+    let mut records: Vec<dedupe::MatchRecord> = Vec::new();
+    let mut all_keys = LeadKeys::default();
+    let mut owned: Vec<bool> = Vec::new();
+    let mut keys = LeadKeys::default();
+    let mut packed = PackedLeads::default();
+    let mut records_time = Duration::ZERO;
+    let folded = crate::allocator::hand_back_freed(|| {
+        fold::fold(parts, FOLD_WINDOW, |window| {
+            for lead in &window {
+                sources[lead.source.source_index].counts.leads += 1;
+            }
+            // Counted over every lead, so each shard reports what a whole run would.
+            count_quality_flags(&mut quality_flags, &window);
+            let r = Instant::now();
+            let at = records.len();
+            records.par_extend(window.par_iter().map(dedupe::MatchRecord::of));
+            records_time += r.elapsed();
+            all_keys.extend(window.iter().map(|l| l.lead_key.as_str()));
+            match options.shard {
+                Some(shard) => {
+                    let mine: Vec<bool> =
+                        records[at..].iter().map(|r| shard.owns(&r.agent)).collect();
+                    let kept: Vec<Lead> = window
+                        .into_iter()
+                        .zip(&mine)
+                        .filter_map(|(lead, &m)| m.then_some(lead))
+                        .collect();
+                    keys.extend(kept.iter().map(|l| l.lead_key.as_str()));
+                    packed.append(&kept);
+                    owned.extend(mine);
+                }
+                None => packed.append(&window),
+            }
+        })
+    });
     for (origin, was_folded) in origins.into_iter().zip(folded) {
         if was_folded {
             sources[origin].counts.folded += 1;
         }
-    }
-    for lead in &leads {
-        sources[lead.source.source_index].counts.leads += 1;
     }
     rejects.sort_by(|a, b| {
         (a.source_index, &a.file, a.line, a.reason).cmp(&(
@@ -418,32 +464,26 @@ pub fn run(
             b.reason,
         ))
     });
-    timings.fold = ms(t);
-
-    // Counted over every lead, so each shard reports what a whole run would.
-    let quality_flags = quality_flags(&leads);
+    // The match records, made while folding, count as dedupe's.
+    let records_ms = records_time.as_millis() as u64;
+    timings.fold = ms(t).saturating_sub(records_ms);
 
     let t = Instant::now();
     observer.start("dedupe", 0);
-    let records = dedupe::records(&leads);
-    let trained = dedupe::train(&leads, &records);
-    let (leads, records) = match options.shard {
-        Some(shard) => {
-            let (kept, records): (Vec<Lead>, Vec<dedupe::MatchRecord>) = leads
+    let trained = dedupe::train(&|i| all_keys.get(i as u32), &records);
+    let (keys, records) = match options.shard {
+        Some(_) => {
+            let records = records
                 .into_iter()
-                .zip(records)
-                .filter(|(_, r)| shard.owns(&r.agent))
-                .unzip();
-            (kept, records)
+                .zip(owned)
+                .filter_map(|(r, mine)| mine.then_some(r))
+                .collect();
+            (keys, records)
         }
-        None => (leads, records),
+        None => (all_keys, records),
     };
-    // From here on the leads are read again only for the golden records, review.csv and
-    // their own files: they wait packed (a third of their size), and linking needs only
-    // their keys and match records. Packing frees them as it goes.
-    let keys = contacts::LeadKeys::of(&leads);
-    let n_leads = leads.len();
-    let packed = crate::allocator::hand_back_freed(|| PackedLeads::pack(leads));
+    let n_leads = packed.len();
+    debug_assert_eq!(keys.len(), n_leads);
     let (mut clusters, mut linkage, scores) = dedupe::link_keys(
         &|i| keys.get(i as u32),
         records,
@@ -591,7 +631,7 @@ pub fn run(
             &linkage.model,
             &pipeline.matching,
         );
-        timings.dedupe = ms(t).saturating_sub(leads_ms);
+        timings.dedupe = ms(t).saturating_sub(leads_ms) + records_ms;
 
         let t = Instant::now();
         observer.start("payloads", 0);
@@ -703,6 +743,10 @@ pub fn run(
 /// Leads unpacked at a time to write the leads' files: a divisor of `GROUP_ROWS`, so the
 /// row groups are those of the leads written whole.
 const LEADS_WINDOW: usize = 16_384;
+
+/// Leads folded at a time: each window's match records are made, and its leads packed, as
+/// it comes.
+const FOLD_WINDOW: usize = 65_536;
 const _: () = assert!(GROUP_ROWS.is_multiple_of(LEADS_WINDOW));
 
 /// Writes the reconciled datasets but the leads' files, `review.csv` and `matches.parquet`
@@ -763,7 +807,7 @@ type SentMemory<'a> = (
 /// A target's existing export, folded, with its counts, and the record (if any) each
 /// contact matched.
 type Matched = (
-    Vec<Lead>,
+    PackedLeads,
     Option<SourceCounts>,
     Vec<Option<dedupe::existing::Found>>,
 );
@@ -774,7 +818,7 @@ type Matched = (
 fn match_targets(
     pipeline: &Pipeline,
     (linkage, contact_records): (&Linkage, Vec<dedupe::MatchRecord>),
-    (existing, existing_counts): (Vec<(usize, Vec<PackedLeads>)>, Vec<SourceCounts>),
+    (existing, existing_counts): (Vec<(usize, Vec<KeyedLeads>)>, Vec<SourceCounts>),
 ) -> Vec<Matched> {
     let mut existing = existing.into_iter().zip(existing_counts);
     let mut matched = Vec::with_capacity(pipeline.targets.len());
@@ -784,18 +828,14 @@ fn match_targets(
             target.existing.as_ref().and_then(|_| existing.next()),
         ) {
             (Some(_), Some(((index, packed), mut report))) => {
-                let parts: Vec<Vec<Lead>> = packed
-                    .into_iter()
-                    .map(|p| {
-                        let mut leads = p.unpack();
-                        // A shared batch was packed as the source's.
-                        for lead in &mut leads {
-                            lead.source.source_index = index;
-                        }
-                        leads
-                    })
-                    .collect();
-                let (records, folded) = fold::fold(parts);
+                let mut records = Vec::new();
+                let folded = fold::fold(packed, FOLD_WINDOW, |mut window| {
+                    // A shared batch was packed as the source's.
+                    for lead in &mut window {
+                        lead.source.source_index = index;
+                    }
+                    records.append(&mut window);
+                });
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
                 (records, Some(report))
@@ -828,7 +868,8 @@ fn match_targets(
             &linkage.tf,
             &pipeline.matching,
         );
-        matched.push((records, report, found));
+        // Planning reads only the records found, one at a time: they wait packed.
+        matched.push((PackedLeads::pack(records), report, found));
     }
     drop_later(contact_records);
     matched
@@ -848,17 +889,6 @@ fn plan_targets(
 ) -> Result<Vec<TargetReport>, WriteError> {
     let mut out = Vec::with_capacity(pipeline.targets.len());
     for (target, (records, report, found)) in pipeline.targets.iter().zip(matched) {
-        let current: Vec<Contact> = records
-            .par_iter()
-            .map(|l| {
-                survive::golden(
-                    &[l],
-                    &pipeline.matching.system_priority,
-                    l.lead_key.to_string(),
-                    String::new(),
-                )
-            })
-            .collect();
         let ctx = target.write_context(roster);
         let sent_before = prev.sent.get(target.system.as_str());
         let mut remembered = memory.as_mut().map(|(sent, known)| {
@@ -877,9 +907,20 @@ fn plan_targets(
                 .par_iter()
                 .zip(found)
                 .map(|(contact, found)| {
-                    let target_id = found.and_then(|f| records[f.record].source.source_id.clone());
-                    let existing =
-                        found.map(|f| (target_id.as_deref().unwrap_or(""), &current[f.record]));
+                    // The target's record as it stands, as a golden record of its own.
+                    let record = found.map(|f| records.get(f.record));
+                    let target_id = record.as_ref().and_then(|r| r.source.source_id.clone());
+                    let current = record.map(|l| {
+                        survive::golden(
+                            &[&l],
+                            &pipeline.matching.system_priority,
+                            l.lead_key.to_string(),
+                            String::new(),
+                        )
+                    });
+                    let existing = current
+                        .as_ref()
+                        .map(|c| (target_id.as_deref().unwrap_or(""), c));
                     let sent = sent_before.and_then(|m| m.get(&contact.contact_id));
                     let plan = match (existing, sent) {
                         // Created on an earlier run, not in the target's export yet: what
@@ -926,19 +967,21 @@ struct Batch {
 }
 
 impl Batch {
-    /// A copy, its leads packed on the pool's threads: a target's export read as a source
-    /// too is copied for the target (a quarter of a million leads at a million), on the
-    /// thread that takes the batches in order while the next ones are read.
-    fn packed_copy(&self) -> (Batch, PackedLeads) {
-        let rest = Batch {
+    /// A copy of all but the leads, which are packed apart: a target's export read as a
+    /// source too is copied for the target, its packed leads with it.
+    fn shared_copy(&self) -> Batch {
+        debug_assert!(
+            self.leads.is_empty(),
+            "a read batch's leads are packed apart"
+        );
+        Batch {
             leads: Vec::new(),
             rejects: self.rejects.clone(),
             infos: self.infos.clone(),
             warnings: self.warnings.clone(),
             read: self.read,
             folded: self.folded,
-        };
-        (rest, PackedLeads::pack_slice(&self.leads))
+        }
     }
 
     /// The batch as another input with the same parse settings read it: its rejects
@@ -1007,7 +1050,9 @@ enum Origin {
 /// A source's batch as read by [`side_by_side`]: its timings, and the key under which
 /// it waits for a target that reads the same files.
 struct SourceBatch {
+    /// The batch, its leads packed apart.
     batch: Batch,
+    leads: KeyedLeads,
     origin: Origin,
     timings: Timings,
     share_as: Option<String>,
@@ -1273,14 +1318,13 @@ pub fn manifest_json(manifest: &Manifest) -> String {
 }
 
 /// How many leads carry each quality flag.
-fn quality_flags(leads: &[Lead]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
+/// Counts `leads`' quality flags into `counts`.
+fn count_quality_flags(counts: &mut BTreeMap<String, usize>, leads: &[Lead]) {
     for lead in leads {
         for name in lead.quality.names() {
             *counts.entry(name.to_string()).or_insert(0) += 1;
         }
     }
-    counts
 }
 
 fn build_manifest(
