@@ -50,13 +50,14 @@ unsafe extern "C" {
 /// Runs `f` and hands the small blocks' memory freed meanwhile back to the kernel right
 /// after (what mimalloc then holds free, on every thread of the pool and this one), where
 /// freed memory is otherwise kept for good ([`keep_freed_memory`]). For a step that frees
-/// much more than it allocates, before steps that allocate other sizes: packing the leads
-/// frees 0.5 GB of their strings before linking, whose arrays are big blocks, and
-/// writing their files frees the strings of every lead unpacked for it. Kept, such memory
-/// stayed resident under the later steps' allocations (resident memory was up to 1.3 GB
-/// above live memory); handed back at every free (mimalloc's default delay, or 100 ms),
-/// the kernel zeroed the same pages again and again (seconds of kernel time, up to 13 s
-/// more in some runs).
+/// much more than it allocates, before steps that allocate other sizes: reading (the
+/// records, and each batch's leads once packed), folding (the batches' packed leads),
+/// blocking (the blocking keys, before the scored pairs' array) and the leads' files (the
+/// strings of every lead unpacked for them, handed back after each row group too, with
+/// [`hand_back_now`]). Kept, such memory stayed resident under the later steps'
+/// allocations (resident memory was up to 1.3 GB above live memory); handed back at every
+/// free (mimalloc's default delay, or 100 ms), the kernel zeroed the same pages again and
+/// again (seconds of kernel time, up to 13 s more in some runs).
 pub fn hand_back_freed<T>(f: impl FnOnce() -> T) -> T {
     let kept = std::env::var_os("MIMALLOC_PURGE_DELAY").is_none();
     if kept {
@@ -66,16 +67,23 @@ pub fn hand_back_freed<T>(f: impl FnOnce() -> T) -> T {
         unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 3_600_000) };
     }
     let out = f();
-    // SAFETY: mimalloc's own collection of the calling thread's memory (and of what no
-    // thread owns any longer), which it allows at any time.
-    rayon::broadcast(|_| unsafe { mi_collect(true) });
-    // SAFETY: as above.
-    unsafe { mi_collect(true) };
+    hand_back_now();
     if kept {
         // SAFETY: as in `keep_freed_memory`.
         unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     }
     out
+}
+
+/// Hands what mimalloc holds free back to the kernel now, on every thread of the pool and
+/// this one: inside [`hand_back_freed`], what was freed so far (a long step's parts, each
+/// freed before the next is made).
+pub fn hand_back_now() {
+    // SAFETY: mimalloc's own collection of the calling thread's memory (and of what no
+    // thread owns any longer), which it allows at any time.
+    rayon::broadcast(|_| unsafe { mi_collect(true) });
+    // SAFETY: as above.
+    unsafe { mi_collect(true) };
 }
 
 /// Drops `value` on a thread of its own: freeing a million leads' strings or match

@@ -13,7 +13,6 @@ use crate::dedupe::cluster::conflict;
 use crate::dedupe::score::{Model, TermFrequencies};
 use crate::dedupe::survive::Contact;
 use crate::dedupe::{block, Levels, MatchRecord};
-use crate::lead::Lead;
 use crate::pipeline::config::MatchConfig;
 
 impl MatchRecord {
@@ -38,25 +37,25 @@ pub struct Found {
     pub probability: f64,
 }
 
-/// For each contact, its record among `existing`, if any. `contact_records` are the
-/// contacts' match records ([`MatchRecord::of_contact`], in contact order); `direct` lists
-/// (contact, record) pairs known to be the same by id.
+/// For each contact, its record among `existing` (the target's records' match records,
+/// [`MatchRecord::of`]), if any. `contact_records` are the contacts' match records
+/// ([`MatchRecord::of_contact`], in contact order); `direct` lists (contact, record) pairs
+/// known to be the same by id.
 pub fn find(
     contact_records: &[MatchRecord],
-    existing: &[Lead],
+    records: &[MatchRecord],
     direct: &[(usize, usize)],
     model: &Model,
     tf: &TermFrequencies,
     config: &MatchConfig,
 ) -> Vec<Option<Found>> {
     let nc = contact_records.len();
-    let records: Vec<MatchRecord> = existing.par_iter().map(MatchRecord::of).collect();
     let mut pairs: Vec<(f64, usize, usize)> = direct.iter().map(|&(c, r)| (1.0, c, r)).collect();
     // Only contact–record pairs are made; they are scored side by side and sorted after,
     // so the order they come in does not matter.
     let candidates = block::candidate_pairs_across(
         contact_records,
-        &records,
+        records,
         config.scope,
         block::Limits::default(),
     );
@@ -69,7 +68,7 @@ pub fn find(
     }));
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     let mut found: Vec<Option<Found>> = vec![None; nc];
-    let mut taken = vec![false; existing.len()];
+    let mut taken = vec![false; records.len()];
     for (probability, c, r) in pairs {
         if found[c].is_none() && !taken[r] {
             found[c] = Some(Found {
@@ -85,7 +84,7 @@ pub fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lead::{Email, Phone, SourceRef, System};
+    use crate::lead::{Email, Lead, Phone, SourceRef, System};
 
     fn lead(key: &str, agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Lead {
         let mut l = Lead::new(System::Maxwork, SourceRef::default());
@@ -129,7 +128,7 @@ mod tests {
         ];
         let found = find(
             &crate::dedupe::contact_records(&contacts),
-            &existing,
+            &crate::dedupe::records(&existing),
             &[],
             &Model::default(),
             &TermFrequencies::of(&[]),
@@ -158,7 +157,7 @@ mod tests {
         )];
         let found = find(
             &crate::dedupe::contact_records(&contacts),
-            &existing,
+            &crate::dedupe::records(&existing),
             &[(1, 0)],
             &Model::default(),
             &TermFrequencies::of(&[]),

@@ -543,7 +543,9 @@ pub fn link_keys<'k>(
 ) -> (Vec<ContactKeys>, Linkage, Vec<Option<f64>>) {
     let n = records.len();
     let Trained { model, tf } = trained;
-    let candidates = block::candidate_pairs(&records, config.scope, block::Limits::default());
+    let candidates = crate::allocator::hand_back_freed(|| {
+        block::candidate_pairs(&records, config.scope, block::Limits::default())
+    });
     let scorer = model.scorer();
     let mut pairs: Vec<ScoredPair> = candidates
         .par_iter()

@@ -594,6 +594,9 @@ pub fn run(
                 |window| {
                     let alone = &alone[at..at + window.len()];
                     at += window.len();
+                    if at.is_multiple_of(GROUP_ROWS) {
+                        crate::allocator::hand_back_now();
+                    }
                     // Picked first: an indexed iterator extends `singles` in place.
                     let picked: Vec<&Lead> = window
                         .iter()
@@ -823,30 +826,33 @@ fn match_targets(
     let mut existing = existing.into_iter().zip(existing_counts);
     let mut matched = Vec::with_capacity(pipeline.targets.len());
     for target in &pipeline.targets {
-        let (records, report) = match (
+        // Matching reads the records' keys and match records; planning, the records
+        // found: the records are packed again as they are folded.
+        let mut keys = LeadKeys::default();
+        let mut match_records: Vec<dedupe::MatchRecord> = Vec::new();
+        let mut records = PackedLeads::default();
+        let report = match (
             &target.existing,
             target.existing.as_ref().and_then(|_| existing.next()),
         ) {
             (Some(_), Some(((index, packed), mut report))) => {
-                let mut records = Vec::new();
                 let folded = fold::fold(packed, FOLD_WINDOW, |mut window| {
                     // A shared batch was packed as the source's.
                     for lead in &mut window {
                         lead.source.source_index = index;
                     }
-                    records.append(&mut window);
+                    match_records.par_extend(window.par_iter().map(dedupe::MatchRecord::of));
+                    keys.extend(window.iter().map(|l| l.lead_key.as_str()));
+                    records.append(&window);
                 });
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
-                (records, Some(report))
+                Some(report)
             }
-            _ => (Vec::new(), None),
+            _ => None,
         };
-        let by_key: foldhash::HashMap<&str, usize> = records
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.lead_key.as_str(), i))
-            .collect();
+        let by_key: foldhash::HashMap<&str, usize> =
+            keys.iter().enumerate().map(|(i, key)| (key, i)).collect();
         // In contact order (a parallel collect keeps it).
         let direct: Vec<(usize, usize)> = linkage
             .contacts
@@ -862,14 +868,13 @@ fn match_targets(
         drop(by_key);
         let found = dedupe::existing::find(
             &contact_records,
-            &records,
+            &match_records,
             &direct,
             &linkage.model,
             &linkage.tf,
             &pipeline.matching,
         );
-        // Planning reads only the records found, one at a time: they wait packed.
-        matched.push((PackedLeads::pack(records), report, found));
+        matched.push((records, report, found));
     }
     drop_later(contact_records);
     matched
