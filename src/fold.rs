@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::lead::{Lead, Quality};
-use crate::packed::KeyedLeads;
+use crate::packed::{KeyedLeads, LeadKeys};
 
 const NAME_FLAGS: Quality = Quality::NAME_SPLIT.bitor_const(Quality::NO_NAME);
 const EMAIL_FLAGS: Quality = Quality::INVALID_EMAIL.bitor_const(Quality::INVALID_EMAIL2);
@@ -29,7 +29,11 @@ const FOLDED_FROM_LIMIT: usize = 20;
 /// The keys are sorted as (key, position) pairs, not the leads themselves, and each
 /// record is unpacked once, when its lead's window is made: only a window of leads is
 /// held unpacked at a time.
-pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead>)) -> Vec<bool> {
+pub fn fold(
+    mut parts: Vec<KeyedLeads>,
+    window: usize,
+    mut each: impl FnMut(Vec<Lead>),
+) -> Vec<bool> {
     let n: usize = parts.iter().map(KeyedLeads::len).sum();
     assert!(
         u32::try_from(n).is_ok(),
@@ -44,19 +48,25 @@ pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead
             Some(start)
         })
         .collect();
-    let mut keyed: Vec<(&str, u32)> = Vec::with_capacity(n);
-    for part in &parts {
-        debug_assert_eq!(part.keys.len(), part.leads.len());
-        keyed.extend(part.keys.iter().zip(keyed.len() as u32..));
+    let (order, heads) = {
+        let mut keyed: Vec<(&str, u32)> = Vec::with_capacity(n);
+        for part in &parts {
+            debug_assert_eq!(part.keys.len(), part.leads.len());
+            keyed.extend(part.keys.iter().zip(keyed.len() as u32..));
+        }
+        // Positions are unique: the order is total, and records of one key stay in input
+        // order.
+        keyed.par_sort_unstable();
+        // Positions in key order, and where each lead's group starts among them.
+        let order: Vec<u32> = keyed.iter().map(|&(_, at)| at).collect();
+        let heads: Vec<usize> = (0..keyed.len())
+            .filter(|&i| i == 0 || keyed[i - 1].0 != keyed[i].0)
+            .collect();
+        (order, heads)
+    };
+    for part in &mut parts {
+        part.keys = LeadKeys::default();
     }
-    // Positions are unique: the order is total, and records of one key stay in input order.
-    keyed.par_sort_unstable();
-    // Positions in key order, and where each lead's group starts among them.
-    let order: Vec<u32> = keyed.iter().map(|&(_, at)| at).collect();
-    let heads: Vec<usize> = (0..keyed.len())
-        .filter(|&i| i == 0 || keyed[i - 1].0 != keyed[i].0)
-        .collect();
-    drop(keyed);
     let mut folded = vec![false; n];
     for (g, &head) in heads.iter().enumerate() {
         let end = heads.get(g + 1).copied().unwrap_or(n);
@@ -65,17 +75,21 @@ pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead
         }
     }
 
-    // The record at position `at` of all parts (an empty part starts where the next one
-    // does: the last part starting at or before `at` holds it).
-    let record = |at: u32| {
+    // The part and index of the record at position `at` of all parts (an empty part
+    // starts where the next one does: the last part starting at or before `at` holds it).
+    let place = |at: u32| {
         let part = starts.partition_point(|&s| s <= at) - 1;
-        parts[part].leads.get((at - starts[part]) as usize)
+        (part, (at - starts[part]) as usize)
     };
     let window = window.max(1);
     let mut first = 0;
     while first < heads.len() {
         let last = first.saturating_add(window).min(heads.len());
         let mut leads = Vec::with_capacity(last - first);
+        let record = |at: u32| {
+            let (part, i) = place(at);
+            parts[part].leads.get(i)
+        };
         (first..last)
             .into_par_iter()
             .map(|g| {
@@ -88,6 +102,13 @@ pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead
                 lead
             })
             .collect_into_vec(&mut leads);
+        // Keys sort by system first, so each system's batches are read through in turn:
+        // a buffer is freed as soon as its last record is unpacked.
+        let end = heads.get(last).copied().unwrap_or(n);
+        for &at in &order[heads[first]..end] {
+            let (part, i) = place(at);
+            parts[part].leads.release(i);
+        }
         each(leads);
         first = last;
     }

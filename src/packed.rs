@@ -31,6 +31,9 @@ pub struct PackedLeads {
     buffers: Vec<Option<Box<[u8]>>>,
     /// Where each lead starts in its buffer.
     starts: Vec<u32>,
+    /// How many leads of each buffer were released (see [`PackedLeads::release`]; empty
+    /// until the first release).
+    released: Vec<u32>,
 }
 
 impl PackedLeads {
@@ -117,6 +120,20 @@ impl PackedLeads {
         postcard::take_from_bytes::<Lead>(&buffer[start..])
             .expect("a packed lead decodes")
             .0
+    }
+
+    /// Marks lead `i` as read for the last time: once every lead of its buffer is, the
+    /// buffer is freed (a later [`PackedLeads::get`] of its leads panics).
+    pub fn release(&mut self, i: usize) {
+        if self.released.is_empty() {
+            self.released = vec![0; self.buffers.len()];
+        }
+        let b = i / PER_BUFFER;
+        self.released[b] += 1;
+        let leads = (self.len() - b * PER_BUFFER).min(PER_BUFFER);
+        if self.released[b] as usize == leads {
+            self.buffers[b] = None;
+        }
     }
 
     /// The leads of each buffer of `buffers`, decoded on the pool's threads, in order.
@@ -330,7 +347,12 @@ mod tests {
         }
         assert_eq!(bits.buffers.len(), many.len().div_ceil(PER_BUFFER));
         assert_eq!(bits.get(PER_BUFFER), many[PER_BUFFER]);
-        assert_eq!(bits.unpack(), many);
+        assert_eq!(bits.clone().unpack(), many);
+        // Released lead by lead, in any order: each buffer goes with its last lead.
+        for i in (0..many.len()).rev() {
+            bits.release(i);
+            assert_eq!(bits.buffers[i / PER_BUFFER].is_none(), i % PER_BUFFER == 0);
+        }
 
         let none = PackedLeads::pack(Vec::new());
         assert!(none.is_empty());
