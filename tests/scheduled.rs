@@ -56,6 +56,19 @@ fn json_log_lines_and_review_exit_code() {
         .collect();
     assert_eq!(names.first(), Some(&"stage_start"));
     assert!(names.contains(&"stage_end"));
+    // The stages as the manifest's timings count them: the leads' files are writing,
+    // written between linking the leads and linking the contacts to persons.
+    let stages: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "stage_start")
+        .map(|e| e["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["read", "dedupe", "write", "dedupe", "payloads", "write"]
+    );
+    let ends = events.iter().filter(|e| e["event"] == "stage_end").count();
+    assert_eq!(ends, stages.len(), "every stage that starts ends");
     let end = events.iter().find(|e| e["event"] == "run_end").unwrap();
     assert_eq!(end["exit_code"], 5);
     assert_eq!(end["read"], 511);

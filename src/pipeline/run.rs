@@ -532,6 +532,9 @@ pub fn run(
     // thread that writes matches.parquet, which frees them a row group at a time.
     let pair_counts = PairCounts::of(&linkage.pairs);
     let leads_started = Instant::now();
+    // The leads' files (and review.csv) count as writing, in the timings and in what the
+    // observer is told: a bar over the leads.
+    observer.start("write", n_leads as u64);
     {
         let mut shown: Vec<u32> = linkage
             .pairs
@@ -583,6 +586,7 @@ pub fn run(
                 .enumerate()
                 .for_each(|(i, lead)| link(first + i, lead));
             first += window.len();
+            observer.advance(window.len() as u64);
             window
         });
         let written = crate::allocator::hand_back_freed(|| {
@@ -620,6 +624,8 @@ pub fn run(
             .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
         // The leads' files' time, review.csv's with it.
         let leads_ms = ms(leads_started);
+        // Linking the contacts to persons is dedupe's again.
+        observer.start("dedupe", 0);
         // Payload targets match the golden records again: their match records are made
         // once.
         let contact_records =
