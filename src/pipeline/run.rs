@@ -577,7 +577,10 @@ pub fn run(
         // linked to persons and matched to the targets. Writing consumes them: they are
         // unpacked a window at a time, and each window's leads make their single-lead
         // contacts' golden records and are freed once their rows are made.
-        let mut singles: Vec<Contact> = Vec::with_capacity(n_single);
+        // Room for every contact: the contacts of several leads join them after, and the
+        // array becomes the contacts' (appending the other way round grew a new array,
+        // and the singles' stayed allocated, and resident, to the end of the run).
+        let mut singles: Vec<Contact> = Vec::with_capacity(n_single + linkage.contacts.len());
         let mut at = 0;
         let mut first = 0;
         let windows = packed.into_groups(LEADS_WINDOW).map(|mut window| {
@@ -618,7 +621,9 @@ pub fn run(
             )
         });
         written?;
-        linkage.contacts.append(&mut singles);
+        singles.append(&mut linkage.contacts);
+        linkage.contacts = singles;
+        // Contact ids are unique: the order is the same whatever they came in.
         linkage
             .contacts
             .par_sort_unstable_by(|a, b| a.contact_id.cmp(&b.contact_id));
