@@ -31,8 +31,8 @@ pub struct PackedLeads {
     buffers: Vec<Option<Box<[u8]>>>,
     /// Where each lead starts in its buffer.
     starts: Vec<u32>,
-    /// How many leads of each buffer were released (see [`PackedLeads::release`]; empty
-    /// until the first release).
+    /// How many leads of each buffer were released (see [`PackedLeads::release`]; as long
+    /// as `buffers` from the first release on).
     released: Vec<u32>,
 }
 
@@ -53,9 +53,7 @@ impl PackedLeads {
     /// Packs copies of `leads`.
     pub fn pack_slice(leads: &[Lead]) -> PackedLeads {
         let mut packed = PackedLeads::default();
-        for window in leads.chunks(PER_WINDOW) {
-            packed.append(window);
-        }
+        packed.append(leads);
         packed
     }
 
@@ -111,7 +109,8 @@ impl PackedLeads {
     /// Lead `i`, decoded.
     ///
     /// # Panics
-    /// If `i` is out of range or its buffer was consumed by [`PackedLeads::into_groups`].
+    /// If `i` is out of range or its buffer was consumed by [`PackedLeads::into_groups`]
+    /// or freed by [`PackedLeads::release`].
     pub fn get(&self, i: usize) -> Lead {
         let buffer = self.buffers[i / PER_BUFFER]
             .as_deref()
@@ -125,9 +124,7 @@ impl PackedLeads {
     /// Marks lead `i` as read for the last time: once every lead of its buffer is, the
     /// buffer is freed (a later [`PackedLeads::get`] of its leads panics).
     pub fn release(&mut self, i: usize) {
-        if self.released.is_empty() {
-            self.released = vec![0; self.buffers.len()];
-        }
+        self.released.resize(self.buffers.len(), 0);
         let b = i / PER_BUFFER;
         self.released[b] += 1;
         let leads = (self.len() - b * PER_BUFFER).min(PER_BUFFER);
@@ -153,16 +150,11 @@ impl PackedLeads {
         leads
     }
 
-    /// The leads, in the order they were packed.
-    pub fn unpack(self) -> Vec<Lead> {
-        let len = self.len();
-        Self::decode(
-            self.buffers
-                .into_iter()
-                .map(|b| b.expect("every buffer is held"))
-                .collect(),
-            len,
-        )
+    /// The leads, in the order they were packed (the run reads them a group at a time).
+    #[cfg(test)]
+    fn unpack(self) -> Vec<Lead> {
+        let all = self.len().max(1);
+        self.into_groups(all).flatten().collect()
     }
 
     /// The leads in order, `rows` at a time (a multiple of the buffer size, or all), each

@@ -238,41 +238,38 @@ pub fn write_leads(
         return write_leads_csv(csv, &[], source_names);
     }
     let each_window = std::cell::RefCell::new(each_window);
-    let (windows, each_window) = (&windows, &each_window);
+    let each_window = &each_window;
+    // The next window of a row group that has `rows` rows so far, if it fits.
+    let next_window = |rows: usize| {
+        let mut windows = windows.borrow_mut();
+        let fits = windows
+            .peek()
+            .is_some_and(|next| rows == 0 || rows + next.len() <= GROUP_ROWS);
+        fits.then(|| windows.next().expect("peeked"))
+    };
+    let next_window = &next_window;
     // A group takes its windows when it is written: `write_csv_and_parquet` writes each
     // group before it asks for the next.
-    let groups =
-        std::iter::from_fn(|| {
-            windows.borrow_mut().peek().is_some().then_some(
-                move |w: &mut CsvFile, buf: &mut String| {
-                    // Room for one window: a small run's columns stay small.
-                    let first = windows.borrow_mut().peek().map_or(0, Vec::len);
-                    let mut columns = LeadColumns::new(first, source_names);
-                    let mut rows = 0;
-                    loop {
-                        let window = {
-                            let mut windows = windows.borrow_mut();
-                            match windows.peek() {
-                                Some(next) if rows == 0 || rows + next.len() <= GROUP_ROWS => {
-                                    windows.next().expect("peeked")
-                                }
-                                _ => break,
-                            }
-                        };
-                        for lead in &window {
-                            for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
-                                w.write_field(csv_field(&cell, buf))?;
-                                columns.push(c, cell);
-                            }
-                            w.write_record(None::<&[u8]>)?;
-                        }
-                        rows += window.len();
-                        (each_window.borrow_mut())(&window);
+    let groups = std::iter::from_fn(|| {
+        // Room for one window: a small run's columns stay small.
+        let first = windows.borrow_mut().peek().map(Vec::len)?;
+        Some(move |w: &mut CsvFile, buf: &mut String| {
+            let mut columns = LeadColumns::new(first, source_names);
+            let mut rows = 0;
+            while let Some(window) = next_window(rows) {
+                for lead in &window {
+                    for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
+                        w.write_field(csv_field(&cell, buf))?;
+                        columns.push(c, cell);
                     }
-                    Ok(columns.finish(rows))
-                },
-            )
-        });
+                    w.write_record(None::<&[u8]>)?;
+                }
+                rows += window.len();
+                (each_window.borrow_mut())(&window);
+            }
+            Ok(columns.finish(rows))
+        })
+    });
     write_csv_and_parquet(csv, &LEAD_COLUMNS, parquet, groups)
 }
 

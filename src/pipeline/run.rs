@@ -405,10 +405,10 @@ pub fn run(
     observer.finish();
 
     let t = Instant::now();
-    let origins: Vec<usize> = parts
-        .iter()
-        .zip(&part_sources)
-        .flat_map(|(part, &source)| std::iter::repeat_n(source, part.len()))
+    // Each part's source and length: which source each folded record came from.
+    let part_sizes: Vec<(usize, usize)> = part_sources
+        .into_iter()
+        .zip(parts.iter().map(KeyedLeads::len))
         .collect();
     // The folded leads come a window at a time, in key order: each window's leads are
     // counted, give their match records and keys, and are packed (a third of their size):
@@ -451,10 +451,11 @@ pub fn run(
             }
         })
     });
-    for (origin, was_folded) in origins.into_iter().zip(folded) {
-        if was_folded {
-            sources[origin].counts.folded += 1;
-        }
+    let mut rest = &folded[..];
+    for (source, len) in part_sizes {
+        let (part, after) = rest.split_at(len);
+        sources[source].counts.folded += part.iter().filter(|&&f| f).count();
+        rest = after;
     }
     rejects.sort_by(|a, b| {
         (a.source_index, &a.file, a.line, a.reason).cmp(&(
@@ -1002,7 +1003,7 @@ impl Batch {
 
     /// The batch as another input with the same parse settings read it: its rejects
     /// belong to input `index` (a shared batch's leads are packed apart, see
-    /// [`Batch::packed_copy`], and given theirs when unpacked).
+    /// [`Batch::shared_copy`], and given theirs when unpacked).
     fn for_source(mut self, index: usize) -> Batch {
         debug_assert!(self.leads.is_empty(), "a shared batch's leads are packed");
         for reject in &mut self.rejects {
@@ -1333,8 +1334,7 @@ pub fn manifest_json(manifest: &Manifest) -> String {
     serde_json::to_string_pretty(manifest).expect("the manifest serializes") + "\n"
 }
 
-/// How many leads carry each quality flag.
-/// Counts `leads`' quality flags into `counts`.
+/// Counts how many of `leads` carry each quality flag into `counts`.
 fn count_quality_flags(counts: &mut BTreeMap<String, usize>, leads: &[Lead]) {
     for lead in leads {
         for name in lead.quality.names() {
