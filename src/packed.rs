@@ -10,6 +10,9 @@
 //! leads' files (a window of a few thousand at a time, each freed once its rows are
 //! made). A payload target's existing records wait packed from reading until they are
 //! matched, and again until the payloads are planned (the records found, one at a time).
+//!
+//! While the leads are linked, their full buffers wait in a file instead
+//! ([`PackedLeads::spill`]): the leads are read again only once linked.
 
 use rayon::prelude::*;
 
@@ -26,14 +29,53 @@ const PER_WINDOW: usize = 16 * PER_BUFFER;
 /// Leads encoded side by side, in order.
 #[derive(Debug, Clone, Default)]
 pub struct PackedLeads {
-    /// Each buffer holds up to [`PER_BUFFER`] leads, one after the other (consumed
-    /// buffers are `None`).
+    /// Each buffer holds up to [`PER_BUFFER`] leads, one after the other (consumed or
+    /// spilled buffers are `None`).
     buffers: Vec<Option<Box<[u8]>>>,
     /// Where each lead starts in its buffer.
     starts: Vec<u32>,
     /// How many leads of each buffer were released (see [`PackedLeads::release`]; as long
     /// as `buffers` from the first release on).
     released: Vec<u32>,
+    /// Where the buffers moved to a file are (see [`PackedLeads::spill`]).
+    spilled: Option<Spilled>,
+}
+
+/// Buffers moved to a file: the file, and each buffer's offset and length in it (as long
+/// as `buffers`; `(0, 0)` for a buffer still held).
+#[derive(Debug, Clone)]
+struct Spilled {
+    file: std::sync::Arc<std::fs::File>,
+    at: Vec<(u64, u32)>,
+    end: u64,
+}
+
+impl Spilled {
+    /// `len` bytes at `offset` of the file.
+    fn read(&self, offset: u64, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0; len];
+        // What this process wrote a moment before to a file only it holds (unlinked):
+        // only a failing disk makes this fail, and nothing sensible is left to do then.
+        read_at(&self.file, &mut bytes, offset)
+            .unwrap_or_else(|e| panic!("reading back the leads set aside on disk failed: {e}"));
+        bytes
+    }
+}
+
+/// Reads `buf.len()` bytes at `offset` of `file`, from any thread.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_exact_at(file, buf, offset);
+    #[cfg(not(unix))]
+    return Err(std::io::ErrorKind::Unsupported.into());
+}
+
+/// Writes `buf` at `offset` of `file`.
+fn write_at(file: &std::fs::File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::write_all_at(file, buf, offset);
+    #[cfg(not(unix))]
+    return Err(std::io::ErrorKind::Unsupported.into());
 }
 
 impl PackedLeads {
@@ -106,19 +148,77 @@ impl PackedLeads {
         self.starts.is_empty()
     }
 
-    /// Lead `i`, decoded.
+    /// Lead `i`, decoded (read back from the file if its buffer was spilled).
     ///
     /// # Panics
     /// If `i` is out of range or its buffer was consumed by [`PackedLeads::into_groups`]
     /// or freed by [`PackedLeads::release`].
     pub fn get(&self, i: usize) -> Lead {
-        let buffer = self.buffers[i / PER_BUFFER]
-            .as_deref()
-            .expect("the lead's buffer is still held");
+        let b = i / PER_BUFFER;
         let start = self.starts[i] as usize;
-        postcard::take_from_bytes::<Lead>(&buffer[start..])
-            .expect("a packed lead decodes")
-            .0
+        let decode = |bytes: &[u8]| {
+            postcard::take_from_bytes::<Lead>(bytes)
+                .expect("a packed lead decodes")
+                .0
+        };
+        if let Some(buffer) = self.buffers[b].as_deref() {
+            return decode(&buffer[start..]);
+        }
+        let (offset, len) = self
+            .spilled
+            .as_ref()
+            .and_then(|s| s.at.get(b).copied())
+            .filter(|&(_, len)| len > 0)
+            .expect("the lead's buffer is still held");
+        // The lead's own bytes: up to the next lead's start, or to the buffer's end.
+        let end = match self.starts.get(i + 1) {
+            Some(&next) if (i + 1) / PER_BUFFER == b => next as usize,
+            _ => len as usize,
+        };
+        let spilled = self.spilled.as_ref().expect("spilled buffers");
+        decode(&spilled.read(offset + start as u64, end - start))
+    }
+
+    /// Moves every full buffer still held to `file` (created by `open` the first time
+    /// there is one), so that the packed leads take next to no memory while others are
+    /// worked on: the last, partly filled buffer stays, for [`PackedLeads::append`]. The
+    /// leads read the same after, from the file. Only on Unix (positioned reads from
+    /// any thread): elsewhere the leads stay in memory.
+    pub fn spill(
+        &mut self,
+        open: impl FnOnce() -> std::io::Result<std::fs::File>,
+    ) -> std::io::Result<()> {
+        if !cfg!(unix) {
+            return Ok(());
+        }
+        let full = self.len() / PER_BUFFER;
+        let held = |b: &usize| self.buffers[*b].is_some();
+        if !(0..full).any(|b| held(&b)) {
+            return Ok(());
+        }
+        if self.spilled.is_none() {
+            self.spilled = Some(Spilled {
+                file: std::sync::Arc::new(open()?),
+                at: Vec::new(),
+                end: 0,
+            });
+        }
+        let spilled = self.spilled.as_mut().expect("a spill file");
+        spilled.at.resize(self.buffers.len(), (0, 0));
+        for b in 0..full {
+            // Written first, dropped after: a buffer that could not be written stays held.
+            let Some(buffer) = self.buffers[b].as_deref() else {
+                continue;
+            };
+            let len = u32::try_from(buffer.len()).expect("a buffer under 4 GB");
+            // An empty buffer (leads of no bytes do not exist) would read as not spilled.
+            debug_assert!(len > 0);
+            write_at(&spilled.file, buffer, spilled.end)?;
+            spilled.at[b] = (spilled.end, len);
+            spilled.end += u64::from(len);
+            self.buffers[b] = None;
+        }
+        Ok(())
     }
 
     /// Marks lead `i` as read for the last time: once every lead of its buffer is, the
@@ -166,10 +266,19 @@ impl PackedLeads {
         std::iter::from_fn(move || {
             (next < self.buffers.len()).then(|| {
                 let end = (next + per_group).min(self.buffers.len());
-                let buffers: Vec<Box<[u8]>> = self.buffers[next..end]
-                    .iter_mut()
-                    .map(|b| b.take().expect("each buffer is decoded once"))
+                let mut spilled = self.spilled.take();
+                let buffers: Vec<Box<[u8]>> = (next..end)
+                    .map(|b| match self.buffers[b].take() {
+                        Some(buffer) => buffer,
+                        None => {
+                            let s = spilled.as_mut().expect("each buffer is decoded once");
+                            let (offset, len) = std::mem::take(&mut s.at[b]);
+                            assert!(len > 0, "each buffer is decoded once");
+                            s.read(offset, len as usize).into_boxed_slice()
+                        }
+                    })
                     .collect();
+                self.spilled = spilled;
                 let n = (end * PER_BUFFER).min(len) - next * PER_BUFFER;
                 next = end;
                 Self::decode(buffers, n)
@@ -353,6 +462,55 @@ mod tests {
             PackedLeads::pack(vec![Lead::default()]).unpack(),
             vec![Lead::default()]
         );
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn spilled_leads_read_back_as_they_were_packed() {
+        let leads: Vec<Lead> = (0..PER_BUFFER * 3 + 5).map(lead).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let opened = std::cell::Cell::new(0);
+        let open = || {
+            opened.set(opened.get() + 1);
+            tempfile::tempfile_in(dir.path())
+        };
+        // Nothing full to move: no file.
+        let mut few = PackedLeads::pack_slice(&leads[..10]);
+        few.spill(open).unwrap();
+        assert_eq!(opened.get(), 0);
+        assert_eq!(few.get(9), leads[9]);
+
+        // Spilled as it grows, as folding does: full buffers go, the last one stays and
+        // is filled before the next one starts.
+        let mut packed = PackedLeads::default();
+        for chunk in leads.chunks(PER_BUFFER / 2 + 1) {
+            packed.append(chunk);
+            packed.spill(open).unwrap();
+        }
+        assert_eq!(opened.get(), 1);
+        assert_eq!(packed.len(), leads.len());
+        let held: Vec<bool> = packed.buffers.iter().map(Option::is_some).collect();
+        assert_eq!(held, [false, false, false, true]);
+        // Every lead reads back, the first and last of each buffer too.
+        for i in (0..leads.len()).step_by(97).chain([
+            PER_BUFFER - 1,
+            PER_BUFFER,
+            2 * PER_BUFFER - 1,
+            3 * PER_BUFFER - 1,
+            leads.len() - 1,
+        ]) {
+            assert_eq!(packed.get(i), leads[i], "lead {i}");
+        }
+        assert_eq!(packed.clone().unpack(), leads);
+        let groups: Vec<Vec<Lead>> = packed.into_groups(2 * PER_BUFFER).collect();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups.concat(), leads);
+
+        // A folder that cannot take the file: the error is the caller's to report.
+        let mut full = PackedLeads::pack_slice(&leads);
+        let gone = dir.path().join("gone");
+        assert!(full.spill(|| tempfile::tempfile_in(&gone)).is_err());
+        assert_eq!(full.unpack(), leads);
     }
 
     #[test]
