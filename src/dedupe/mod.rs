@@ -149,7 +149,7 @@ impl MatchRecord {
             && self
                 .prepared_emails
                 .iter()
-                .all(|e| compare::local_is_name(e.address.as_str(), &self.first, &self.last));
+                .all(|e| compare::local_is_name(e.address(), &self.first, &self.last));
         self.prepared_place = compare::PreparedPlace::new(postcode, city);
         self
     }

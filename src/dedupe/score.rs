@@ -270,7 +270,7 @@ fn exact_agreement(records: &[MatchRecord]) -> [f64; 2] {
     // Two passes over every record, each on its own core.
     let (phones, emails) = rayon::join(
         || rate(|r, i| r.phones.get(i).map(|p| p.as_str())),
-        || rate(|r, i| r.prepared_emails.get(i).map(|e| e.address.as_str())),
+        || rate(|r, i| r.prepared_emails.get(i).map(|e| e.address())),
     );
     [phones, emails]
 }
