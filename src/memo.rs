@@ -53,6 +53,13 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         self.keep(shard, key.to_owned(), make())
     }
 
+    /// Forgets every value, and the room they took.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            *lock(shard) = HashMap::new();
+        }
+    }
+
     /// The shard of a key (borrowed keys hash as their owned form: `Borrow` says so).
     fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<HashMap<K, V>> {
         &self.shards[(self.pick.hash_one(key) as usize) % SHARDS]
@@ -97,5 +104,13 @@ mod tests {
         }
         let held: usize = memo.shards.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(held <= 128 + SHARDS, "{held}");
+
+        // Cleared, it holds nothing, and no room for what it held; values come again.
+        memo.clear();
+        assert!(memo
+            .shards
+            .iter()
+            .all(|s| s.lock().unwrap().capacity() == 0));
+        assert_eq!(memo.get_or(7, || 50), 50);
     }
 }

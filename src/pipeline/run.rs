@@ -401,6 +401,8 @@ pub fn run(
         }
     }
     drop(shared);
+    // Every number is normalized: the memo of numbers goes now, not with the process.
+    crate::normalize::phone::forget_numbers();
     timings.apportion_reading(ms(read_started));
     observer.finish();
 
