@@ -525,10 +525,7 @@ pub fn run(
         }
     }
     // Lead `i` as linked, once unpacked: its contact and match score.
-    let link = |i: usize, lead: &mut Lead| {
-        lead.contact_id = Some(contact_ids[i].clone());
-        lead.match_score = scores[i];
-    };
+    let link = |i: usize, lead: &mut Lead| link_lead(lead, i, &contact_ids, &scores);
     let linked = |i: u32| {
         let mut lead = packed.get(i as usize);
         link(i as usize, &mut lead);
@@ -611,7 +608,7 @@ pub fn run(
             window
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(i, lead)| link(first + i, lead));
+                .for_each(|(i, lead)| link_lead(lead, first + i, &contact_ids, &scores));
             first += window.len();
             observer.advance(window.len() as u64);
             window
@@ -645,6 +642,8 @@ pub fn run(
             )
         });
         written?;
+        // Every lead is written: what linked them goes before the contacts are matched.
+        drop((contact_ids, scores, alone));
         singles.append(&mut linkage.contacts);
         linkage.contacts = singles;
         // Contact ids are unique: the order is the same whatever they came in.
@@ -776,6 +775,12 @@ pub fn run(
     // goes on (or the process exits and the kernel takes the memory back at once).
     drop_later((linkage, rejects));
     Ok(Outcome { manifest, output })
+}
+
+/// Lead `i` as linked, once unpacked: its contact (`contact_ids`) and match score.
+fn link_lead(lead: &mut Lead, i: usize, contact_ids: &[CompactString], scores: &[Option<f64>]) {
+    lead.contact_id = Some(contact_ids[i].clone());
+    lead.match_score = scores[i];
 }
 
 /// Leads unpacked at a time to write the leads' files: a divisor of `GROUP_ROWS`, so the
