@@ -241,7 +241,7 @@ fn person_ids(
     let mut contacts: Vec<Contact> = rows
         .iter()
         .map(|r| Contact {
-            contact_id: r[id].to_string(),
+            contact_id: r[id].into(),
             agent_id: opt(r, agent),
             lead_keys: smallest
                 .get(&r[id])
@@ -263,7 +263,7 @@ fn person_ids(
     crate::load::contacts::person_links_table(&contacts, &links)
         .write_csv(&dir.join("person-links.csv"))?;
     Ok((
-        contacts.into_iter().map(|c| c.person_id).collect(),
+        contacts.into_iter().map(|c| c.person_id.into()).collect(),
         links.len(),
     ))
 }

@@ -691,7 +691,7 @@ pub fn link_persons_with(
     let smallest_key = |c: &Contact| c.lead_keys.first().cloned().unwrap_or_default();
     if config.scope == Scope::Global {
         for c in contacts.iter_mut() {
-            c.person_id = short_id("p", &smallest_key(c));
+            c.person_id = short_id("p", &smallest_key(c)).into();
         }
         return Vec::new();
     }
@@ -739,7 +739,7 @@ pub fn link_persons_with(
         .map(|k| k.as_deref().map(|k| short_id("p", k)).unwrap_or_default())
         .collect();
     for (i, c) in contacts.iter_mut().enumerate() {
-        c.person_id = ids[person_of[i] as usize].clone();
+        c.person_id = ids[person_of[i] as usize].as_str().into();
     }
     links
 }

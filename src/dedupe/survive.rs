@@ -15,11 +15,11 @@ use crate::lead::{Custom, Kind, Lead, Status, System};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Contact {
     /// Deterministic id: `c-` and a hash of the smallest member lead key.
-    pub contact_id: String,
+    pub contact_id: CompactString,
     /// Agent of the contact (the agent of its leads in agent scope).
     pub agent_id: Option<CompactString>,
     /// The same person across agents.
-    pub person_id: String,
+    pub person_id: CompactString,
     /// Member lead keys, sorted.
     pub lead_keys: Vec<CompactString>,
     /// Given name.
@@ -227,8 +227,8 @@ pub fn golden_with(
 ) -> Contact {
     let ordered = recency_order(members, priority);
     let mut c = Contact {
-        contact_id,
-        person_id,
+        contact_id: contact_id.into(),
+        person_id: person_id.into(),
         ..Contact::default()
     };
     let mut keys: Vec<CompactString> = members.iter().map(|l| l.lead_key.clone()).collect();

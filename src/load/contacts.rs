@@ -58,7 +58,10 @@ pub fn contacts_table(contacts: &[Contact]) -> Table<'_> {
     t
 }
 
-fn words_of<'a>(contacts: &'a [Contact], f: impl Fn(&'a Contact) -> &'a String) -> Values<'a> {
+fn words_of<'a>(
+    contacts: &'a [Contact],
+    f: impl Fn(&'a Contact) -> &'a compact_str::CompactString,
+) -> Values<'a> {
     Values::Borrowed(contacts.iter().map(|c| f(c).as_str()).collect())
 }
 

@@ -966,7 +966,7 @@ fn plan_targets(
                     let existing = current
                         .as_ref()
                         .map(|c| (target_id.as_deref().unwrap_or(""), c));
-                    let sent = sent_before.and_then(|m| m.get(&contact.contact_id));
+                    let sent = sent_before.and_then(|m| m.get(contact.contact_id.as_str()));
                     let plan = match (existing, sent) {
                         // Created on an earlier run, not in the target's export yet: what
                         // changed since is an update of what was sent.
@@ -976,7 +976,7 @@ fn plan_targets(
                         _ => write::plan(contact, existing, &ctx),
                     };
                     let planned = Planned {
-                        contact_id: contact.contact_id.clone(),
+                        contact_id: contact.contact_id.to_string(),
                         plan,
                         target_id,
                     };

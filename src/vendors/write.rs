@@ -368,7 +368,7 @@ pub fn plan_after_create(contact: &Contact, sent: &Body, ctx: &WriteContext<'_>)
     use crate::vendors::{maxwork, realgeeks};
     let id = match ctx.system {
         System::Realgeeks => realgeeks::write::uuid_for(&contact.contact_id),
-        System::Maxwork => contact.contact_id.clone(),
+        System::Maxwork => contact.contact_id.to_string(),
         other => {
             return match plan(contact, None, ctx) {
                 Plan::Send { request, .. } if request.body == *sent => Plan::AlreadySent,

@@ -215,7 +215,7 @@ pub fn draft(c: &Contact, ctx: &WriteContext<'_>) -> Result<Draft, String> {
     }
     meta.insert(
         "leadrecon_contact_id".into(),
-        Value::String(c.contact_id.clone()),
+        Value::String(c.contact_id.to_string()),
     );
     d.body.insert("meta".into(), Value::Object(meta));
     Ok(d)

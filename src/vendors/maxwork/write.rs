@@ -133,7 +133,7 @@ fn request(op: Op, body: Body) -> Request {
 /// A new lead with our id.
 pub fn create(d: &mut Draft, c: &Contact, _ctx: &WriteContext<'_>) -> Request {
     let mut body = std::mem::take(&mut d.body);
-    body.insert("External_LeadId".into(), c.contact_id.clone().into());
+    body.insert("External_LeadId".into(), c.contact_id.as_str().into());
     request(Op::Create, body)
 }
 
