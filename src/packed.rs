@@ -179,6 +179,19 @@ impl PackedLeads {
         decode(&spilled.read(offset + start as u64, end - start))
     }
 
+    /// Reads every spilled buffer back into memory (one read a buffer): for leads about
+    /// to be read through, which [`PackedLeads::get`] would read back one by one.
+    pub fn unspill(&mut self) {
+        let Some(spilled) = self.spilled.take() else {
+            return;
+        };
+        for (b, &(offset, len)) in spilled.at.iter().enumerate() {
+            if len > 0 && self.buffers[b].is_none() {
+                self.buffers[b] = Some(spilled.read(offset, len as usize).into_boxed_slice());
+            }
+        }
+    }
+
     /// Moves every full buffer still held to `file` (created by `open` the first time
     /// there is one), so that the packed leads take next to no memory while others are
     /// worked on: the last, partly filled buffer stays, for [`PackedLeads::append`]. The
@@ -502,6 +515,12 @@ mod tests {
             assert_eq!(packed.get(i), leads[i], "lead {i}");
         }
         assert_eq!(packed.clone().unpack(), leads);
+        // Read back whole, it is as it was packed, and holds every buffer again.
+        let mut back = packed.clone();
+        back.unspill();
+        assert!(back.buffers.iter().all(Option::is_some) && back.spilled.is_none());
+        assert_eq!(back.get(PER_BUFFER + 7), leads[PER_BUFFER + 7]);
+        assert_eq!(back.unpack(), leads);
         let groups: Vec<Vec<Lead>> = packed.into_groups(2 * PER_BUFFER).collect();
         assert_eq!(groups.len(), 2);
         assert_eq!(groups.concat(), leads);

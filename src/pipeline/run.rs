@@ -355,6 +355,9 @@ pub fn run(
                         ((b, origin), packed)
                     }
                 };
+                // Set aside until the targets are matched, after linking.
+                let mut packed = packed;
+                set_aside(&mut packed.leads, staged.path())?;
                 target_leads.push(packed);
                 observer.advance(batch.len() as u64);
                 read
@@ -427,11 +430,10 @@ pub fn run(
     // The packed leads are read again only once linked: each full buffer goes to a file
     // in the staging folder as it is made (unlinked, so it goes with the process), and
     // linking's arrays take the memory instead (0.4 GB at a million leads).
-    let spill_in = staged.path().to_path_buf();
-    let mut spill_failed: Option<std::io::Error> = None;
+    let mut spill_failed: Option<WriteError> = None;
     let mut spill = |packed: &mut PackedLeads| {
         if spill_failed.is_none() {
-            spill_failed = packed.spill(|| tempfile::tempfile_in(&spill_in)).err();
+            spill_failed = set_aside(packed, staged.path()).err();
         }
     };
     let folded = crate::allocator::hand_back_freed(|| {
@@ -464,15 +466,8 @@ pub fn run(
             spill(&mut packed);
         })
     });
-    if let Some(source) = spill_failed {
-        return Err(WriteError::Io {
-            path: format!(
-                "{} (the leads set aside while linking)",
-                staged.path().display()
-            ),
-            source,
-        }
-        .into());
+    if let Some(e) = spill_failed {
+        return Err(e.into());
     }
     let mut rest = &folded[..];
     for (source, len) in part_sizes {
@@ -676,7 +671,8 @@ pub fn run(
             pipeline,
             (&linkage, contact_records),
             (existing, existing_counts),
-        );
+            dir,
+        )?;
         let matching_ms = ms(t);
 
         observer.start("write", 0);
@@ -862,7 +858,8 @@ fn match_targets(
     pipeline: &Pipeline,
     (linkage, contact_records): (&Linkage, Vec<dedupe::MatchRecord>),
     (existing, existing_counts): (Vec<(usize, Vec<KeyedLeads>)>, Vec<SourceCounts>),
-) -> Vec<Matched> {
+    dir: &Path,
+) -> Result<Vec<Matched>, WriteError> {
     let mut existing = existing.into_iter().zip(existing_counts);
     let mut matched = Vec::with_capacity(pipeline.targets.len());
     for target in &pipeline.targets {
@@ -875,7 +872,12 @@ fn match_targets(
             &target.existing,
             target.existing.as_ref().and_then(|_| existing.next()),
         ) {
-            (Some(_), Some(((index, packed), mut report))) => {
+            (Some(_), Some(((index, mut packed), mut report))) => {
+                // Folding reads every record: read back a buffer at a time, not a record.
+                for part in &mut packed {
+                    part.leads.unspill();
+                }
+                let mut spill_failed = None;
                 let folded = fold::fold(packed, FOLD_WINDOW, |mut window| {
                     // A shared batch was packed as the source's.
                     for lead in &mut window {
@@ -884,7 +886,14 @@ fn match_targets(
                     match_records.par_extend(window.par_iter().map(dedupe::MatchRecord::of));
                     keys.extend(window.iter().map(|l| l.lead_key.as_str()));
                     records.append(&window);
+                    // Read again only for the records found, as the payloads are planned.
+                    if spill_failed.is_none() {
+                        spill_failed = set_aside(&mut records, dir).err();
+                    }
                 });
+                if let Some(e) = spill_failed {
+                    return Err(e);
+                }
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
                 Some(report)
@@ -917,7 +926,19 @@ fn match_targets(
         matched.push((records, report, found));
     }
     drop_later(contact_records);
-    matched
+    Ok(matched)
+}
+
+/// Moves `packed`'s full buffers to a file in the staging folder `dir` (unlinked, so it
+/// goes with the process however it ends) until they are read again: see
+/// [`PackedLeads::spill`].
+fn set_aside(packed: &mut PackedLeads, dir: &Path) -> Result<(), WriteError> {
+    packed
+        .spill(|| tempfile::tempfile_in(dir))
+        .map_err(|source| WriteError::Io {
+            path: format!("{} (leads set aside on disk)", dir.display()),
+            source,
+        })
 }
 
 /// Each target's payloads, from its matched export ([`match_targets`]): a create,
