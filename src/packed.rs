@@ -164,9 +164,8 @@ impl PackedLeads {
         if let Some(buffer) = self.buffers[b].as_deref() {
             return decode(&buffer[start..]);
         }
-        let (offset, len) = self
-            .spilled
-            .as_ref()
+        let spilled = self.spilled.as_ref();
+        let (offset, len) = spilled
             .and_then(|s| s.at.get(b).copied())
             .filter(|&(_, len)| len > 0)
             .expect("the lead's buffer is still held");
@@ -175,7 +174,7 @@ impl PackedLeads {
             Some(&next) if (i + 1) / PER_BUFFER == b => next as usize,
             _ => len as usize,
         };
-        let spilled = self.spilled.as_ref().expect("spilled buffers");
+        let spilled = spilled.expect("a spilled buffer has its file");
         decode(&spilled.read(offset + start as u64, end - start))
     }
 
@@ -205,8 +204,7 @@ impl PackedLeads {
             return Ok(());
         }
         let full = self.len() / PER_BUFFER;
-        let held = |b: &usize| self.buffers[*b].is_some();
-        if !(0..full).any(|b| held(&b)) {
+        if !self.buffers[..full].iter().any(Option::is_some) {
             return Ok(());
         }
         if self.spilled.is_none() {

@@ -346,7 +346,7 @@ pub fn run(
             let (b, origin) = if is_target {
                 let files = load_batch(pipeline, source, batch, &mut timings)?;
                 // Taken, not copied: a second target of the same files parses them again.
-                let (read, packed) = match shared.remove(&shared_key(source, &files)) {
+                let (read, mut packed) = match shared.remove(&shared_key(source, &files)) {
                     Some((b, packed)) => ((b.for_source(source.index), Origin::Shared), packed),
                     None => {
                         let (mut b, origin) =
@@ -356,7 +356,6 @@ pub fn run(
                     }
                 };
                 // Set aside until the targets are matched, after linking.
-                let mut packed = packed;
                 set_aside(&mut packed.leads, staged.path())?;
                 target_leads.push(packed);
                 observer.advance(batch.len() as u64);
@@ -519,11 +518,10 @@ pub fn run(
             contact_ids[i as usize] = c.contact_id.as_str().into();
         }
     }
-    // Lead `i` as linked, once unpacked: its contact and match score.
-    let link = |i: usize, lead: &mut Lead| link_lead(lead, i, &contact_ids, &scores);
+    // Lead `i` unpacked and linked: its contact and match score.
     let linked = |i: u32| {
         let mut lead = packed.get(i as usize);
-        link(i as usize, &mut lead);
+        link_lead(&mut lead, i as usize, &contact_ids, &scores);
         lead
     };
     // Golden records: those of contacts of several leads now; those of contacts of one
