@@ -17,6 +17,7 @@ use leadrecon::{lead::System, synth, vendors, Exit};
 
 fn main() -> ExitCode {
     leadrecon::allocator::keep_freed_memory();
+    leadrecon::allocator::ordinary_pages();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run_cmd(args),
