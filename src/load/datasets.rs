@@ -109,7 +109,10 @@ fn raw_at(v: &[CompactString], i: usize) -> Option<&str> {
     v.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> [Cell<'a>; 38] {
+/// A lead's cells, one per column of [`LEAD_COLUMNS`].
+type Row<'a> = [Cell<'a>; LEAD_COLUMNS.len()];
+
+fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> Row<'a> {
     use Cell::*;
     let custom =
         (!lead.custom.is_empty()).then(|| serde_json::to_string(&lead.custom).unwrap_or_default());
@@ -216,6 +219,10 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
     }
 }
 
+/// How many leads' rows `write_leads` makes at a time: their cells (38 a lead, about
+/// 1.2 KB) are held until both files have them.
+const ROWS_AT_ONCE: usize = 4096;
+
 /// Writes `leads.parquet` and `leads.csv` together, a row group at a time: each lead's
 /// cells (its extra fields as JSON among them) are made once for both files, which are
 /// those [`write_leads_parquet`] and [`write_leads_csv`] write. `windows` gives the leads
@@ -257,12 +264,25 @@ pub fn write_leads(
             let mut columns = LeadColumns::new(first, source_names);
             let mut rows = 0;
             while let Some(window) = next_window(rows) {
-                for lead in &window {
-                    for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
-                        w.write_field(csv_field(&cell, buf))?;
-                        columns.push(c, cell);
-                    }
-                    w.write_record(None::<&[u8]>)?;
+                for part in window.chunks(ROWS_AT_ONCE) {
+                    // The part's cells are made on every core; then its CSV rows (one
+                    // stream, in order) are written while its columns, each on its own,
+                    // are filled beside them.
+                    let part: Vec<Row<'_>> =
+                        part.par_iter().map(|l| cells(l, source_names)).collect();
+                    let (written, ()) = rayon::join(
+                        || -> csv::Result<()> {
+                            for row in &part {
+                                for cell in row {
+                                    w.write_field(csv_field(cell, buf))?;
+                                }
+                                w.write_record(None::<&[u8]>)?;
+                            }
+                            Ok(())
+                        },
+                        || columns.push_rows(&part),
+                    );
+                    written?;
                 }
                 rows += window.len();
                 (each_window.borrow_mut())(&window);
@@ -355,10 +375,9 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
         return empty_frame();
     }
     let mut columns = LeadColumns::new(leads.len(), source_names);
-    for lead in leads {
-        for (c, cell) in cells(lead, source_names).into_iter().enumerate() {
-            columns.push(c, cell);
-        }
+    for part in leads.chunks(ROWS_AT_ONCE) {
+        let part: Vec<Row<'_>> = part.par_iter().map(|l| cells(l, source_names)).collect();
+        columns.push_rows(&part);
     }
     columns.finish(leads.len())
 }
@@ -402,15 +421,27 @@ impl LeadColumns {
         LeadColumns { builders }
     }
 
-    /// Adds a cell to column `c`.
-    fn push(&mut self, c: usize, cell: Cell<'_>) {
-        match (cell, &mut self.builders[c]) {
-            (Cell::Text(t), Builder::Text(b)) => b.append_option(t),
-            (Cell::Owned(t), Builder::Text(b)) => b.append_option(t),
-            (Cell::Int(x), Builder::Int(v)) => v.push(x),
-            (Cell::Float(x), Builder::Float(v)) => v.push(x),
+    /// Adds rows of cells, each column filled on its own (side by side on the pool).
+    fn push_rows(&mut self, rows: &[Row<'_>]) {
+        self.builders
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(c, builder)| {
+                for row in rows {
+                    Self::push(builder, &row[c]);
+                }
+            });
+    }
+
+    /// Adds a cell to its column's builder.
+    fn push(builder: &mut Builder, cell: &Cell<'_>) {
+        match (cell, builder) {
+            (Cell::Text(t), Builder::Text(b)) => b.append_option(*t),
+            (Cell::Owned(t), Builder::Text(b)) => b.append_option(t.as_deref()),
+            (Cell::Int(x), Builder::Int(v)) => v.push(*x),
+            (Cell::Float(x), Builder::Float(v)) => v.push(*x),
             (Cell::Time(t), Builder::Time(v)) => v.push(t.map(|t| t.timestamp_micros())),
-            (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.into_iter()),
+            (Cell::List(items), Builder::List(b)) => b.append_values_iter(items.iter().copied()),
             _ => unreachable!("a column's cells all have one type"),
         }
     }
