@@ -19,7 +19,7 @@ use crate::dedupe::survive::{self, Contact};
 use crate::dedupe::{self, Decision, Linkage, PairCounts, Scope};
 use crate::extract::{self, ExtractError, FileData, Format};
 use crate::fold;
-use crate::lead::{Lead, System};
+use crate::lead::{Lead, Quality, System};
 use crate::load::contacts;
 use crate::load::datasets::{self, WriteError, GROUP_ROWS};
 use crate::load::payloads::{self, Planned};
@@ -1383,9 +1383,16 @@ pub fn manifest_json(manifest: &Manifest) -> String {
 
 /// Counts how many of `leads` carry each quality flag into `counts`.
 fn count_quality_flags(counts: &mut BTreeMap<String, usize>, leads: &[Lead]) {
+    // Counted by flag first: a name is looked up once per window, not per lead.
+    let mut by_flag = [0usize; Quality::NAMES.len()];
     for lead in leads {
-        for name in lead.quality.names() {
-            *counts.entry(name.to_string()).or_insert(0) += 1;
+        for (n, (flag, _)) in by_flag.iter_mut().zip(Quality::NAMES) {
+            *n += usize::from(lead.quality.contains(*flag));
+        }
+    }
+    for (&n, (_, name)) in by_flag.iter().zip(Quality::NAMES) {
+        if n > 0 {
+            *counts.entry((*name).to_string()).or_insert(0) += n;
         }
     }
 }
