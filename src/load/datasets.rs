@@ -286,6 +286,7 @@ pub fn write_leads(
                 }
                 rows += window.len();
                 (each_window.borrow_mut())(&window);
+                window.into_par_iter().for_each(drop);
             }
             Ok(columns.finish(rows))
         })
