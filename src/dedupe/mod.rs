@@ -367,7 +367,10 @@ const EM_ITERATIONS: usize = 50;
 /// hash of the lead key, so every run and every shard picks the same): EM over level
 /// patterns needs thousands of matching pairs, not millions, and blocking and comparing
 /// every pair of a million leads only to train would cost as much as linking them.
-pub const TRAIN_LEADS: usize = 250_000;
+/// 125,000 rather than 250,000: the same contact F1 at a million generated leads (0.9880),
+/// 0.0001 less at 300,000 (0.9889), for 1-2.5 s less per run (a sample's candidate pairs
+/// grow about as the square of its size).
+pub const TRAIN_LEADS: usize = 125_000;
 
 /// A deterministic id: `prefix-` and 12 hex digits of the key's SHA-256.
 pub fn short_id(prefix: &str, key: &str) -> String {
