@@ -29,11 +29,20 @@ const FOLDED_FROM_LIMIT: usize = 20;
 /// The keys are sorted as (key, position) pairs, not the leads themselves, and each
 /// record is unpacked once, when its lead's window is made: only a window of leads is
 /// held unpacked at a time.
-pub fn fold(
+pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead>)) -> Vec<bool> {
+    let Ok(folded) = try_fold(parts, window, |leads| {
+        each(leads);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    folded
+}
+
+/// [`fold`] with an `each` that can fail: its first error ends the fold and is returned.
+pub fn try_fold<E>(
     mut parts: Vec<KeyedLeads>,
     window: usize,
-    mut each: impl FnMut(Vec<Lead>),
-) -> Vec<bool> {
+    mut each: impl FnMut(Vec<Lead>) -> Result<(), E>,
+) -> Result<Vec<bool>, E> {
     let n: usize = parts.iter().map(KeyedLeads::len).sum();
     assert!(
         u32::try_from(n).is_ok(),
@@ -109,10 +118,10 @@ pub fn fold(
             let (part, i) = place(at);
             parts[part].leads.release(i);
         }
-        each(leads);
+        each(leads)?;
         first = last;
     }
-    folded
+    Ok(folded)
 }
 
 /// [`fold`] of leads at hand, the folded leads all at once: they are packed first.

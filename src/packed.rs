@@ -164,17 +164,17 @@ impl PackedLeads {
         if let Some(buffer) = self.buffers[b].as_deref() {
             return decode(&buffer[start..]);
         }
-        let spilled = self.spilled.as_ref();
-        let (offset, len) = spilled
-            .and_then(|s| s.at.get(b).copied())
-            .filter(|&(_, len)| len > 0)
+        let (spilled, (offset, len)) = self
+            .spilled
+            .as_ref()
+            .and_then(|s| Some((s, s.at.get(b).copied()?)))
+            .filter(|&(_, (_, len))| len > 0)
             .expect("the lead's buffer is still held");
         // The lead's own bytes: up to the next lead's start, or to the buffer's end.
         let end = match self.starts.get(i + 1) {
             Some(&next) if (i + 1) / PER_BUFFER == b => next as usize,
             _ => len as usize,
         };
-        let spilled = spilled.expect("a spilled buffer has its file");
         decode(&spilled.read(offset + start as u64, end - start))
     }
 
@@ -277,9 +277,9 @@ impl PackedLeads {
         std::iter::from_fn(move || {
             (next < self.buffers.len()).then(|| {
                 let end = (next + per_group).min(self.buffers.len());
-                let mut spilled = self.spilled.take();
+                let (held, spilled) = (&mut self.buffers, &mut self.spilled);
                 let buffers: Vec<Box<[u8]>> = (next..end)
-                    .map(|b| match self.buffers[b].take() {
+                    .map(|b| match held[b].take() {
                         Some(buffer) => buffer,
                         None => {
                             let s = spilled.as_mut().expect("each buffer is decoded once");
@@ -289,7 +289,6 @@ impl PackedLeads {
                         }
                     })
                     .collect();
-                self.spilled = spilled;
                 let n = (end * PER_BUFFER).min(len) - next * PER_BUFFER;
                 next = end;
                 Self::decode(buffers, n)

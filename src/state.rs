@@ -12,9 +12,10 @@
 //! when one splits, the part holding most of its leads keeps the id (the others are new
 //! ids, recorded as `split`).
 
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

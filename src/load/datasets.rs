@@ -219,6 +219,11 @@ fn csv_field<'c>(cell: &'c Cell<'_>, buf: &'c mut String) -> &'c str {
     }
 }
 
+/// The leads' cells, made on every core.
+fn rows_of<'a>(leads: &'a [Lead], source_names: &'a [String]) -> Vec<Row<'a>> {
+    leads.par_iter().map(|l| cells(l, source_names)).collect()
+}
+
 /// How many leads' rows `write_leads` makes at a time: their cells (38 a lead, about
 /// 1.2 KB) are held until both files have them.
 const ROWS_AT_ONCE: usize = 4096;
@@ -268,8 +273,7 @@ pub fn write_leads(
                     // The part's cells are made on every core; then its CSV rows (one
                     // stream, in order) are written while its columns, each on its own,
                     // are filled beside them.
-                    let part: Vec<Row<'_>> =
-                        part.par_iter().map(|l| cells(l, source_names)).collect();
+                    let part = rows_of(part, source_names);
                     let (written, ()) = rayon::join(
                         || -> csv::Result<()> {
                             for row in &part {
@@ -377,8 +381,7 @@ pub fn leads_frame(leads: &[Lead], source_names: &[String]) -> PolarsResult<Data
     }
     let mut columns = LeadColumns::new(leads.len(), source_names);
     for part in leads.chunks(ROWS_AT_ONCE) {
-        let part: Vec<Row<'_>> = part.par_iter().map(|l| cells(l, source_names)).collect();
-        columns.push_rows(&part);
+        columns.push_rows(&rows_of(part, source_names));
     }
     columns.finish(leads.len())
 }

@@ -426,17 +426,8 @@ pub fn run(
     let mut keys = LeadKeys::default();
     let mut packed = PackedLeads::default();
     let mut records_time = Duration::ZERO;
-    // The packed leads are read again only once linked: each full buffer goes to a file
-    // in the staging folder as it is made (unlinked, so it goes with the process), and
-    // linking's arrays take the memory instead (0.4 GB at a million leads).
-    let mut spill_failed: Option<WriteError> = None;
-    let mut spill = |packed: &mut PackedLeads| {
-        if spill_failed.is_none() {
-            spill_failed = set_aside(packed, staged.path()).err();
-        }
-    };
     let folded = crate::allocator::hand_back_freed(|| {
-        fold::fold(parts, FOLD_WINDOW, |window| {
+        fold::try_fold(parts, FOLD_WINDOW, |window| {
             for lead in &window {
                 sources[lead.source.source_index].counts.leads += 1;
             }
@@ -467,12 +458,13 @@ pub fn run(
                     window.into_par_iter().for_each(drop);
                 }
             }
-            spill(&mut packed);
+            // The packed leads are read again only once linked: each full buffer goes to
+            // a file in the staging folder as it is made (unlinked, so it goes with the
+            // process), and linking's arrays take the memory instead (0.4 GB at a
+            // million leads).
+            set_aside(&mut packed, staged.path())
         })
-    });
-    if let Some(e) = spill_failed {
-        return Err(e.into());
-    }
+    })?;
     let mut rest = &folded[..];
     for (source, len) in part_sizes {
         let (part, after) = rest.split_at(len);
@@ -880,8 +872,7 @@ fn match_targets(
                 for part in &mut packed {
                     part.leads.unspill();
                 }
-                let mut spill_failed = None;
-                let folded = fold::fold(packed, FOLD_WINDOW, |mut window| {
+                let folded = fold::try_fold(packed, FOLD_WINDOW, |mut window| {
                     // A shared batch was packed as the source's.
                     for lead in &mut window {
                         lead.source.source_index = index;
@@ -890,13 +881,8 @@ fn match_targets(
                     keys.extend(window.iter().map(|l| l.lead_key.as_str()));
                     records.append(&window);
                     // Read again only for the records found, as the payloads are planned.
-                    if spill_failed.is_none() {
-                        spill_failed = set_aside(&mut records, dir).err();
-                    }
-                });
-                if let Some(e) = spill_failed {
-                    return Err(e);
-                }
+                    set_aside(&mut records, dir)
+                })?;
                 report.counts.folded += folded.iter().filter(|f| **f).count();
                 report.counts.leads = records.len();
                 Some(report)
