@@ -1,5 +1,5 @@
 //! Every stage on generated data (seeded, so every run measures the same input): extract +
-//! adapt, normalize, fold, dedupe, and the whole run with its outputs. `cargo bench
+//! adapt, normalize, fold, packing, dedupe, and the whole run with its outputs. `cargo bench
 //! --bench extract_normalize` prints time and elements (records or leads) per second for
 //! each. End to end at 100k and 1M leads: `scripts/bench-e2e`.
 
@@ -160,6 +160,24 @@ fn stages(c: &mut Criterion) {
 
     // Sorted by key, as the run has them.
     let (folded, _) = leadrecon::fold::fold_leads(vec![normalized]);
+    // The run holds its leads packed between stages: packing the folded leads and
+    // unpacking every one of them again, as the leads' files do.
+    let mut g = c.benchmark_group("pack+unpack");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(folded.len() as u64));
+    g.bench_function(
+        BenchmarkId::from_parameter(format!("{}-leads", folded.len())),
+        |b| {
+            b.iter(|| {
+                let packed = leadrecon::packed::PackedLeads::pack_slice(&folded);
+                (0..packed.len())
+                    .map(|i| packed.get(i).tags.len())
+                    .sum::<usize>()
+            })
+        },
+    );
+    g.finish();
+
     let config = leadrecon::pipeline::config::MatchConfig::default();
     let mut g = c.benchmark_group("dedupe");
     g.sample_size(10);
