@@ -44,11 +44,11 @@ pub fn normalize(first: &str, last: &str, full: &str) -> Names {
         (first, last, full) = split_full(&last);
         split = true;
     }
-    let first = repair_case(&first, Field::First).nfc().collect::<String>();
-    let last = repair_case(&last, Field::Last).nfc().collect::<String>();
+    let first = composed(repair_case(&first, Field::First));
+    let last = composed(repair_case(&last, Field::Last));
     let full = if !first.is_empty() || !last.is_empty() {
         if split && !full.is_empty() {
-            repair_case(&full, Field::Full).nfc().collect()
+            composed(repair_case(&full, Field::Full))
         } else {
             [first.as_str(), last.as_str()]
                 .iter()
@@ -66,6 +66,15 @@ pub fn normalize(first: &str, last: &str, full: &str) -> Names {
         last: opt(last),
         full: opt(full),
         split,
+    }
+}
+
+/// `s` in NFC: ASCII text is its own (most names), and is kept as it is.
+fn composed(s: String) -> String {
+    if s.is_ascii() {
+        s
+    } else {
+        s.nfc().collect()
     }
 }
 
@@ -170,13 +179,13 @@ fn repair_case(s: &str, field: Field) -> String {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let key = bare(t);
             let cased = t.chars().any(char::is_alphabetic);
             let upper = cased && !t.chars().any(char::is_lowercase);
             let lower = cased && !t.chars().any(char::is_uppercase);
             if !(upper || lower) {
                 return (*t).to_string();
             }
+            let key = bare(t);
             if SUFFIXES[2..5].contains(&key.as_str()) {
                 return t.to_uppercase();
             }
@@ -234,6 +243,12 @@ mod tests {
             for text in [raw, quoted] {
                 proptest::prop_assert_eq!(clean(&text), clean(&format!("{text}\u{200B}")));
             }
+        }
+
+        /// Composing skips ASCII text, which NFC leaves as it is; other text is composed.
+        #[test]
+        fn composed_is_nfc(text in "[ -~]{0,12}|\\PC{0,12}|(e\u{301}|A\u{30A}|[a-z ]){0,8}") {
+            proptest::prop_assert_eq!(composed(text.clone()), text.nfc().collect::<String>());
         }
     }
 
