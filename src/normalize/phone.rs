@@ -56,10 +56,91 @@ pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
         Reading::Digits(d) => Some(d),
         Reading::Text(_) => None,
     };
+    if let Some(found) = digits.and_then(|d| usual_number(d, region)) {
+        return Some(found);
+    }
     memo().get_or((reading, region), || match digits {
         Some(d) => parse_uncached(&d.text(), region),
         None => parse_uncached(raw, region),
     })
+}
+
+/// The national numbers [`usual_number`] reads without the parser: a region, its calling
+/// code, how many digits its national numbers have, and whether they are written with a
+/// trunk `0` in front at home.
+const USUAL: [(Id, u16, u8, bool); 3] = [
+    (Id::US, 1, 10, false),
+    (Id::GB, 44, 10, true),
+    (Id::PT, 351, 9, false),
+];
+
+/// A number of a US, UK or Portuguese source written in its country's usual form, which
+/// that country's own patterns type: what the full path gives, without libphonenumber's
+/// parse. The forms are the national number's digits (after the trunk `0` in the UK) or
+/// `+`, the calling code and those digits, the national number not starting with 0 (or
+/// with 1 in North America, its trunk prefix): `(312) 908-0062`, `+1 312 908 0062`,
+/// `07911 123456`, `+44 7911 123456`, `912 345 678`, `+351 912 345 678`. The parser reads
+/// such text as the calling code and those digits (there is no other prefix to take
+/// off, and a national number its region types is never read as starting with the
+/// calling code), and the full path then types it against the region's own patterns
+/// first ([`number_type`]), with the same anchored matching. A number the region's
+/// patterns do not type (a Canadian number in a US source, a Manx one in a UK source,
+/// or no valid number) is `None` here and takes the full path, where the crate looks
+/// through the calling code's other regions. Most numbers are written so, and the parse
+/// was most of the cost of normalizing them; `usual_numbers_read_as_the_parser_reads_them`
+/// holds this to the full path.
+fn usual_number(d: Digits, region: Id) -> Option<NormalizedPhone> {
+    let &(_, code, len, trunk_zero) = USUAL.iter().find(|(id, ..)| *id == region)?;
+    let scale = 10u64.pow(u32::from(len));
+    let code_digits = code.ilog10() as u8 + 1;
+    let national = match (d.plus, d.len) {
+        (true, n) if n == code_digits + len && d.value / scale == u64::from(code) => {
+            d.value % scale
+        }
+        // A leading 0 is no digit of the value: a UK number's trunk 0 is in `len`.
+        (false, n) if n == len + u8::from(trunk_zero) => d.value,
+        _ => return None,
+    };
+    // The national number's first digit: not 0 (for a UK number, the digit after the
+    // trunk 0, which then must be there), not 1 in North America.
+    let lowest = if code == 1 { 2 } else { 1 };
+    if national < lowest * (scale / 10) || national >= scale {
+        return None;
+    }
+    let meta = usual_metadata(region, code)?;
+    let e164 = compact_str::format_compact!("+{code}{national}");
+    let kind = type_in(meta, &e164[1 + usize::from(code_digits)..]);
+    (kind != Type::Unknown).then(|| NormalizedPhone {
+        phone: Phone(e164),
+        kind: phone_kind(kind),
+        country_inferred: false,
+    })
+}
+
+/// A region's metadata, when it is what [`usual_number`] needs: the first region of its
+/// calling code, with no leading-digits pattern (the crate stops at it for any number it
+/// types, as [`number_type`] says).
+fn usual_metadata(region: Id, code: u16) -> Option<&'static phonenumber::Metadata> {
+    static FOUND: std::sync::OnceLock<Vec<Option<&'static phonenumber::Metadata>>> =
+        std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        let db: &'static phonenumber::metadata::Database = &phonenumber::metadata::DATABASE;
+        USUAL
+            .iter()
+            .map(|(id, code, ..)| {
+                let first = db
+                    .region(code)
+                    .and_then(|r| r.first().map(|r| *r == id.as_ref()));
+                db.by_id(id.as_ref()).filter(|m| {
+                    first == Some(true) && m.country_code() == *code && m.leading_digits().is_none()
+                })
+            })
+            .collect()
+    });
+    let at = USUAL
+        .iter()
+        .position(|(id, c, ..)| *id == region && *c == code)?;
+    found[at]
 }
 
 /// What libphonenumber reads of a number's text. Text of digits, ASCII spaces, dashes,
@@ -325,16 +406,19 @@ fn e164_of(number: &PhoneNumber) -> compact_str::CompactString {
 }
 
 fn finish((number, kind): (PhoneNumber, Type), country_inferred: bool) -> NormalizedPhone {
-    let kind = match kind {
+    NormalizedPhone {
+        phone: Phone(e164_of(&number)),
+        kind: phone_kind(kind),
+        country_inferred,
+    }
+}
+
+fn phone_kind(kind: Type) -> PhoneKind {
+    match kind {
         Type::Mobile => PhoneKind::Mobile,
         Type::FixedLine => PhoneKind::Landline,
         Type::FixedLineOrMobile => PhoneKind::FixedOrMobile,
         _ => PhoneKind::Other,
-    };
-    NormalizedPhone {
-        phone: Phone(e164_of(&number)),
-        kind,
-        country_inferred,
     }
 }
 
@@ -534,6 +618,68 @@ mod tests {
         ] {
             assert_eq!(d(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn usual_numbers_read_as_the_parser_reads_them() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut texts: Vec<(String, Id)> = [
+            ("(312) 908-0062", Id::US),
+            ("312.908.0062", Id::US),
+            ("+1 312 908 0062", Id::US),
+            ("2125551234", Id::US),
+            ("4165550123", Id::US),
+            ("2685551234", Id::US),
+            ("8005551234", Id::US),
+            ("7875551234", Id::US),
+            ("1312908006", Id::US),
+            ("0312908006", Id::US),
+            ("+1 112 908 0062", Id::US),
+            ("13129080062", Id::US),
+            ("07911 123456", Id::GB),
+            ("+44 7911 123456", Id::GB),
+            ("+44 7624 123456", Id::GB),
+            ("01624 212345", Id::GB),
+            ("020 7946 0958", Id::GB),
+            ("7911123456", Id::GB),
+            ("0044 7911 123456", Id::GB),
+            ("912 345 678", Id::PT),
+            ("+351 912 345 678", Id::PT),
+            ("213456789", Id::PT),
+            ("351912345", Id::PT),
+            ("+44 7911 123456", Id::US),
+            ("+1 312 908 0062", Id::GB),
+        ]
+        .iter()
+        .map(|(t, r)| (t.to_string(), *r))
+        .collect();
+        // Random digits of the usual lengths and around them, with and without the
+        // calling code and the trunk 0, and prefixes that would be read otherwise.
+        for _ in 0..6_000 {
+            for (region, code, len, _) in USUAL {
+                let len = usize::from(len) + rng.usize(0..=2) - 1;
+                let digits: String = (0..len).map(|_| char::from(b'0' + rng.u8(0..10))).collect();
+                texts.push((digits.clone(), region));
+                texts.push((format!("0{digits}"), region));
+                texts.push((format!("+{code} {digits}"), region));
+                texts.push((format!("{code}{digits}"), region));
+            }
+        }
+        let mut fast = [0; 3];
+        for (text, region) in &texts {
+            let Reading::Digits(d) = Reading::of(text) else {
+                panic!("{text} reads as digits")
+            };
+            let want = parse_uncached(&d.text(), *region);
+            if let Some(got) = usual_number(d, *region) {
+                assert_eq!(Some(got), want, "{text} in {region:?}");
+                fast[USUAL.iter().position(|u| u.0 == *region).unwrap()] += 1;
+            }
+            assert_eq!(normalize(text, *region), want, "{text} in {region:?}");
+            // Other regions always take the full path.
+            assert_eq!(usual_number(d, Id::CA), None);
+        }
+        assert!(fast.iter().all(|&n| n > 500), "{fast:?}");
     }
 
     fn e164(raw: &str, region: &str) -> Option<String> {
