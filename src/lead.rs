@@ -814,6 +814,12 @@ mod tests {
             None,
             Some(Utc.with_ymd_and_hms(2025, 3, 1, 15, 30, 0).unwrap()),
             Some(Utc.timestamp_opt(1_741_000_000, 123_456_789).unwrap()),
+            // A leap second, as chrono reads `23:59:60`.
+            Some(
+                DateTime::parse_from_rfc3339("2016-12-31T23:59:60.5Z")
+                    .unwrap()
+                    .to_utc(),
+            ),
             Some(Utc.with_ymd_and_hms(1899, 12, 31, 23, 59, 59).unwrap()),
             Some(DateTime::<Utc>::MIN_UTC),
             Some(DateTime::<Utc>::MAX_UTC),
