@@ -100,6 +100,10 @@ pub fn clean(raw: &str) -> String {
     {
         t = inner.trim();
     }
+    // Words already single-spaced (most names) are kept as they are.
+    if !t.contains("  ") && !t.chars().any(|c| c.is_whitespace() && c != ' ') {
+        return t.to_string();
+    }
     t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -173,30 +177,43 @@ enum Field {
 }
 
 fn repair_case(s: &str, field: Field) -> String {
+    // One word (most first and last names) is repaired alone, without the lists.
+    if !s.contains(' ') {
+        return if s.is_empty() {
+            String::new()
+        } else {
+            repair_word(s, 0, 1, field)
+        };
+    }
     let tokens: Vec<&str> = s.split(' ').filter(|t| !t.is_empty()).collect();
     let n = tokens.len();
     tokens
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            let cased = t.chars().any(char::is_alphabetic);
-            let upper = cased && !t.chars().any(char::is_lowercase);
-            let lower = cased && !t.chars().any(char::is_uppercase);
-            if !(upper || lower) {
-                return (*t).to_string();
-            }
-            let key = bare(t);
-            if SUFFIXES[2..5].contains(&key.as_str()) {
-                return t.to_uppercase();
-            }
-            let first_of_field = i == 0 && field != Field::Last;
-            if PARTICLES.contains(&key.as_str()) && !first_of_field && n > 1 && i + 1 < n {
-                return t.to_lowercase();
-            }
-            title_word(t)
-        })
+        .map(|(i, t)| repair_word(t, i, n, field))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Word `i` of `n` of a name field, its case repaired: a word in mixed case is kept as
+/// written; an all-caps or all-lowercase one is title-cased, but for the roman-numeral
+/// suffixes (upper case) and the particles inside a name (lower case).
+fn repair_word(t: &str, i: usize, n: usize, field: Field) -> String {
+    let cased = t.chars().any(char::is_alphabetic);
+    let upper = cased && !t.chars().any(char::is_lowercase);
+    let lower = cased && !t.chars().any(char::is_uppercase);
+    if !(upper || lower) {
+        return t.to_string();
+    }
+    let key = bare(t);
+    if SUFFIXES[2..5].contains(&key.as_str()) {
+        return t.to_uppercase();
+    }
+    let first_of_field = i == 0 && field != Field::Last;
+    if PARTICLES.contains(&key.as_str()) && !first_of_field && n > 1 && i + 1 < n {
+        return t.to_lowercase();
+    }
+    title_word(t)
 }
 
 /// The only char of an iterator of one char.
@@ -242,6 +259,26 @@ mod tests {
         fn ascii_names_clean_as_through_nfc(raw in "[ -~\t]{0,16}", quoted in "\"[ -~]{0,8}\"") {
             for text in [raw, quoted] {
                 proptest::prop_assert_eq!(clean(&text), clean(&format!("{text}\u{200B}")));
+            }
+        }
+
+        /// The shortcuts for single-spaced text and one-word names give what splitting
+        /// and joining the words gives.
+        #[test]
+        fn shortcuts_agree_with_the_words(text in "[ a-zA-Z.'\\-\t]{0,12}|\\PC{0,12}") {
+            let joined = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cleaned = clean(&text);
+            proptest::prop_assert_eq!(&cleaned, &joined(&cleaned));
+            for field in [Field::First, Field::Last, Field::Full] {
+                let words: Vec<&str> = cleaned.split(' ').filter(|t| !t.is_empty()).collect();
+                let n = words.len();
+                let by_word = words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| repair_word(t, i, n, field))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                proptest::prop_assert_eq!(repair_case(&cleaned, field), by_word);
             }
         }
 
