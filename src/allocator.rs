@@ -116,6 +116,15 @@ pub fn hand_back_now() {
     unsafe { mi_collect(true) };
 }
 
+/// Drops `items` on the pool's threads, each freeing its share: freeing a window of
+/// leads' strings on one thread took a third of a second per million leads with the
+/// pool idle, and what a pool thread frees is its own again at once for what it makes
+/// next.
+pub fn drop_on_pool<T: Send>(items: Vec<T>) {
+    use rayon::prelude::*;
+    items.into_par_iter().for_each(drop);
+}
+
 /// Drops `value` on a thread of its own: freeing a million leads' strings or match
 /// records takes a core for a fraction of a second, which the run need not wait for.
 pub fn drop_later<T: Send + 'static>(value: T) {

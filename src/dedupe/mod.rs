@@ -575,7 +575,7 @@ pub fn link_keys<'k>(
     // Freed here, on the pool's threads: their memory is theirs again at once for the
     // golden records (freed on a thread of its own, it was not yet, and the golden
     // records took fresh memory beside it).
-    records.into_par_iter().for_each(drop);
+    crate::allocator::drop_on_pool(records);
     pairs.par_iter_mut().for_each(|p| {
         let prob = p.probability;
         p.decision = if contact_of[p.a as usize] == contact_of[p.b as usize]

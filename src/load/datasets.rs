@@ -290,7 +290,7 @@ pub fn write_leads(
                 }
                 rows += window.len();
                 (each_window.borrow_mut())(&window);
-                window.into_par_iter().for_each(drop);
+                crate::allocator::drop_on_pool(window);
             }
             Ok(columns.finish(rows))
         })

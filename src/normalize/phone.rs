@@ -92,7 +92,8 @@ const USUAL: [(Id, u16, u8, bool); 3] = [
 /// was most of the cost of normalizing them; `usual_numbers_read_as_the_parser_reads_them`
 /// holds this to the full path.
 fn usual_number(d: Digits, region: Id) -> Option<NormalizedPhone> {
-    let &(_, code, len, trunk_zero) = USUAL.iter().find(|(id, ..)| *id == region)?;
+    let at = USUAL.iter().position(|(id, ..)| *id == region)?;
+    let (_, code, len, trunk_zero) = USUAL[at];
     let scale = 10u64.pow(u32::from(len));
     let code_digits = code.ilog10() as u8 + 1;
     // The digits after the calling code (with a UK number's trunk 0 after it, which a
@@ -117,7 +118,7 @@ fn usual_number(d: Digits, region: Id) -> Option<NormalizedPhone> {
     if national < lowest * (scale / 10) || national >= scale {
         return None;
     }
-    let meta = usual_metadata(region, code)?;
+    let meta = usual_metadata(at)?;
     let e164 = compact_str::format_compact!("+{code}{national}");
     let kind = type_in(meta, &e164[1 + usize::from(code_digits)..]);
     (kind != Type::Unknown).then(|| NormalizedPhone {
@@ -127,30 +128,17 @@ fn usual_number(d: Digits, region: Id) -> Option<NormalizedPhone> {
     })
 }
 
-/// A region's metadata, when it is what [`usual_number`] needs: the first region of its
-/// calling code, with no leading-digits pattern (the crate stops at it for any number it
-/// types, as [`number_type`] says).
-fn usual_metadata(region: Id, code: u16) -> Option<&'static phonenumber::Metadata> {
+/// The metadata of [`USUAL`]'s entry `at`, when the full path types its numbers with it
+/// first ([`own_patterns`]); looked up once.
+fn usual_metadata(at: usize) -> Option<&'static phonenumber::Metadata> {
     static FOUND: std::sync::OnceLock<Vec<Option<&'static phonenumber::Metadata>>> =
         std::sync::OnceLock::new();
-    let found = FOUND.get_or_init(|| {
-        let db: &'static phonenumber::metadata::Database = &phonenumber::metadata::DATABASE;
+    FOUND.get_or_init(|| {
         USUAL
             .iter()
-            .map(|(id, code, ..)| {
-                let first = db
-                    .region(code)
-                    .and_then(|r| r.first().map(|r| *r == id.as_ref()));
-                db.by_id(id.as_ref()).filter(|m| {
-                    first == Some(true) && m.country_code() == *code && m.leading_digits().is_none()
-                })
-            })
+            .map(|&(id, code, ..)| own_patterns(code, id))
             .collect()
-    });
-    let at = USUAL
-        .iter()
-        .position(|(id, c, ..)| *id == region && *c == code)?;
-    found[at]
+    })[at]
 }
 
 /// What libphonenumber reads of a number's text. Text of digits, ASCII spaces, dashes,
@@ -319,24 +307,26 @@ fn parse_valid(region: Option<Id>, hint: Id, text: &str) -> Option<(PhoneNumber,
 /// type it there once, with the crate's own metadata and matching; otherwise, or when it
 /// does not type there, ask the crate.
 fn number_type(number: &PhoneNumber, hint: Id) -> Type {
-    let db = &*phonenumber::metadata::DATABASE;
-    let code = number.country().code();
-    let first_region = db
-        .region(&code)
-        .and_then(|r| r.first().map(|r| *r == hint.as_ref()))
-        .unwrap_or(false);
-    if first_region {
-        if let Some(meta) = db
-            .by_id(hint.as_ref())
-            .filter(|m| m.leading_digits().is_none())
-        {
-            let kind = type_in(meta, &number.national().value().to_string());
-            if kind != Type::Unknown {
-                return kind;
-            }
+    if let Some(meta) = own_patterns(number.country().code(), hint) {
+        let kind = type_in(meta, &number.national().value().to_string());
+        if kind != Type::Unknown {
+            return kind;
         }
     }
-    number.number_type(db)
+    number.number_type(&phonenumber::metadata::DATABASE)
+}
+
+/// `region`'s metadata when the crate's search for the region of a number of calling code
+/// `code` would stop at it exactly when the number types there: `region` is the code's
+/// first region and has no leading-digits pattern (see [`number_type`]).
+fn own_patterns(code: u16, region: Id) -> Option<&'static phonenumber::Metadata> {
+    let db: &'static phonenumber::metadata::Database = &phonenumber::metadata::DATABASE;
+    let first = db
+        .region(&code)?
+        .first()
+        .is_some_and(|r| *r == region.as_ref());
+    db.by_id(region.as_ref())
+        .filter(|m| first && m.leading_digits().is_none())
 }
 
 /// The type of a national number in one region's metadata: libphonenumber's order of

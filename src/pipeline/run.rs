@@ -453,9 +453,7 @@ pub fn run(
                 }
                 None => {
                     packed.append(&window);
-                    // Freed on every core: one thread took a third of a second for a
-                    // million leads, with the pool idle.
-                    window.into_par_iter().for_each(drop);
+                    crate::allocator::drop_on_pool(window);
                 }
             }
             // The packed leads are read again only once linked: each full buffer goes to
