@@ -521,11 +521,13 @@ fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> WriteError + '_ {
 }
 
 /// Columns whose values come from a small vocabulary (systems, agents, kinds, statuses,
-/// places, decisions, comparison levels and their weights): Parquet dictionary-encodes
-/// them. Every other text or float column is written plain: names, emails, phones, keys
-/// and scores are mostly distinct, and polars would hash every one of their cells only to
-/// find that out (zstd still compresses their repeats).
-const DICTIONARY_COLUMNS: [&str; 23] = [
+/// places, decisions, comparison levels and their weights, and a pair's total weight and
+/// probability, sums of those weights: about 6,000 values in a row group of 262,144
+/// pairs at a million leads): Parquet dictionary-encodes them. Every other text or float
+/// column is written plain: names, emails, phones, keys and leads' match scores are
+/// mostly distinct, and polars would hash every one of their cells only to find that out
+/// (zstd still compresses their repeats).
+const DICTIONARY_COLUMNS: [&str; 27] = [
     "source_system",
     "source_name",
     "source_file",
@@ -546,8 +548,12 @@ const DICTIONARY_COLUMNS: [&str; 23] = [
     "last_name_level",
     "place_level",
     "prior_weight",
+    "weight",
+    "probability",
     "phone_weight",
     "email_weight",
+    "first_name_weight",
+    "last_name_weight",
     "place_weight",
 ];
 
@@ -574,54 +580,71 @@ fn column_encodings(name: &str, dtype: &DataType, field: &ArrowField) -> Vec<Enc
 /// than 128 rows whose values are more than half distinct: polars writes such a column
 /// plain when its estimate finds three in four distinct, so it is left to that rule.
 fn vocabulary(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
-    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-    let len = array.len();
-    if len == 0 {
+    if array.is_empty() {
         return None;
     }
     let validity = array.validity().filter(|v| v.unset_bits() > 0);
-    let mut words = Words::default();
-    let mut keys: Vec<u32> = Vec::with_capacity(len);
-    let mut last: Option<(&str, u32)> = None;
-    for i in 0..len {
-        if validity.is_some_and(|v| !v.get_bit(i)) {
-            // A null row's key is never written: its definition level says it is null.
-            keys.push(0);
-            continue;
-        }
-        let text = array.value(i);
-        let key = match last {
-            Some((word, key)) if word == text => key,
-            _ => words.key(text),
-        };
-        last = Some((text, key));
-        keys.push(key);
-    }
-    let words = words.list;
-    if len > 128 && words.len() * 2 > len {
-        return None;
-    }
+    let (words, keys) = Words::keys_of(array.len(), validity, |i| array.value(i))?;
     let mut values = MutableBinaryViewArray::<str>::with_capacity(words.len());
     for w in &words {
         values.push_value(*w);
     }
+    dictionary(array.dtype(), keys, validity, values.freeze().boxed())
+}
+
+/// A float column of few distinct values (the comparison weights of `matches.parquet`,
+/// a few thousand in a row group of a quarter million) as a dictionary array, the same
+/// way as [`vocabulary`]: values are told apart by their bits, so each is written exactly
+/// as it was. Polars would estimate the column's distinct values, then fail to make a
+/// dictionary of floats and write them plain (zstd then compresses eight bytes a row).
+fn float_vocabulary(array: &PrimitiveArray<f64>) -> Option<DictionaryArray<u32>> {
+    if array.is_empty() {
+        return None;
+    }
+    let validity = array.validity().filter(|v| v.unset_bits() > 0);
+    let cells = array.values();
+    let (bits, keys) = Words::keys_of(array.len(), validity, |i| cells[i].to_bits())?;
+    let values: Vec<f64> = bits.into_iter().map(f64::from_bits).collect();
+    dictionary(
+        array.dtype(),
+        keys,
+        validity,
+        PrimitiveArray::<f64>::from_vec(values).boxed(),
+    )
+}
+
+/// The dictionary array of `keys` into `values` for a column of type `dtype`.
+fn dictionary(
+    dtype: &polars_arrow::datatypes::ArrowDataType,
+    keys: Vec<u32>,
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
+    values: Box<dyn polars_arrow::array::Array>,
+) -> Option<DictionaryArray<u32>> {
+    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
     let keys = PrimitiveArray::<u32>::new(ArrowDataType::UInt32, keys.into(), validity.cloned());
-    let dtype =
-        ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
-    DictionaryArray::try_new(dtype, keys, values.freeze().boxed()).ok()
+    let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(dtype.clone()), false);
+    DictionaryArray::try_new(dtype, keys, values).ok()
 }
 
-/// A column's distinct words in order of first appearance, each with its key (its
-/// place): looked for among the list while it is short, by hash past 16 words.
-#[derive(Default)]
-struct Words<'a> {
-    list: Vec<&'a str>,
-    index: Option<foldhash::HashMap<&'a str, u32>>,
+/// A column's distinct values in order of first appearance, each with its key (its
+/// place): looked for among the list while it is short, by hash past 16 values.
+struct Words<T> {
+    list: Vec<T>,
+    index: Option<foldhash::HashMap<T, u32>>,
 }
 
-impl<'a> Words<'a> {
+impl<T> Default for Words<T> {
+    fn default() -> Words<T> {
+        Words {
+            list: Vec::new(),
+            index: None,
+        }
+    }
+}
+
+impl<T: Copy + Eq + std::hash::Hash> Words<T> {
     /// The key of `word`, added if it is new.
-    fn key(&mut self, word: &'a str) -> u32 {
+    fn key(&mut self, word: T) -> u32 {
         let next = self.list.len() as u32;
         if let Some(index) = &mut self.index {
             return *index.entry(word).or_insert_with(|| {
@@ -637,6 +660,38 @@ impl<'a> Words<'a> {
             self.index = Some(self.list.iter().copied().zip(0..).collect());
         }
         next
+    }
+
+    /// Each row's key, a row compared with the row before first; null rows get key 0
+    /// (their definition level says they are null, so it is never read). `None` when a
+    /// column of more than 128 rows is more than half distinct values (see
+    /// [`vocabulary`]).
+    fn keys_of(
+        len: usize,
+        validity: Option<&polars_arrow::bitmap::Bitmap>,
+        value: impl Fn(usize) -> T,
+    ) -> Option<(Vec<T>, Vec<u32>)> {
+        let mut words = Words::default();
+        let mut keys: Vec<u32> = Vec::with_capacity(len);
+        let mut last: Option<(T, u32)> = None;
+        for i in 0..len {
+            if validity.is_some_and(|v| !v.get_bit(i)) {
+                keys.push(0);
+                continue;
+            }
+            let v = value(i);
+            let key = match last {
+                Some((word, key)) if word == v => key,
+                _ => words.key(v),
+            };
+            // Past half distinct, the rest of the column need not be read.
+            if len > 128 && words.list.len() * 2 > len {
+                return None;
+            }
+            last = Some((v, key));
+            keys.push(key);
+        }
+        Some((words.list, keys))
     }
 }
 
@@ -696,10 +751,17 @@ impl ParquetFile {
                 .par_iter()
                 .zip(&self.columns)
                 .map(|(array, (type_, encodings))| {
+                    let any = array.as_any();
                     let words = (encodings[..] == [Encoding::RleDictionary])
-                        .then(|| array.as_any().downcast_ref::<Utf8ViewArray>())
-                        .flatten()
-                        .and_then(vocabulary);
+                        .then(|| {
+                            any.downcast_ref::<Utf8ViewArray>()
+                                .and_then(vocabulary)
+                                .or_else(|| {
+                                    any.downcast_ref::<PrimitiveArray<f64>>()
+                                        .and_then(float_vocabulary)
+                                })
+                        })
+                        .flatten();
                     let array = words.map_or_else(|| array.clone(), |d| d.boxed());
                     array_to_columns(array, type_.clone(), options, encodings)?
                         .into_iter()
@@ -922,6 +984,21 @@ mod tests {
                     "source_line".into(),
                     (0..rows).map(|i| (i % 2) as u64).collect::<Vec<_>>(),
                 ),
+                // Few values, nulls among them, and two zeros that differ in their bits.
+                Column::new(
+                    "weight".into(),
+                    (0..rows)
+                        .map(|i| {
+                            (i % 7 != 0)
+                                .then(|| [-3.25, 0.0, -0.0, 19.637, f64::MIN_POSITIVE][i % 5])
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                // Mostly distinct: plain.
+                Column::new(
+                    "probability".into(),
+                    (0..rows).map(|i| i as f64 / 7.0).collect::<Vec<_>>(),
+                ),
             ],
         )
         .unwrap();
@@ -938,11 +1015,24 @@ mod tests {
         assert!(dictionary("source_line"));
         assert!(!dictionary("first_name"));
         assert!(!dictionary("match_score"));
-        // And the file reads back as written.
+        // Floats of a vocabulary column too, when few.
+        assert!(dictionary("weight"));
+        assert!(!dictionary("probability"));
+        // And the file reads back as written, every float to the bit.
         let back = ParquetReader::new(File::open(&path).unwrap())
             .finish()
             .unwrap();
         assert!(back.equals_missing(&df));
+        let bits = |df: &DataFrame| -> Vec<Option<u64>> {
+            df.column("weight")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect()
+        };
+        assert_eq!(bits(&back), bits(&df));
     }
 
     #[test]
