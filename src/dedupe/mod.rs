@@ -691,11 +691,13 @@ pub fn link_persons_with(
     model: &Model,
     config: &MatchConfig,
 ) -> Vec<PersonLink> {
-    let smallest_key = |c: &Contact| c.lead_keys.first().cloned().unwrap_or_default();
+    fn smallest_key(c: &Contact) -> &str {
+        c.lead_keys.first().map_or("", CompactString::as_str)
+    }
     if config.scope == Scope::Global {
-        for c in contacts.iter_mut() {
-            c.person_id = short_id("p", &smallest_key(c)).into();
-        }
+        contacts
+            .par_iter_mut()
+            .for_each(|c| c.person_id = short_id("p", smallest_key(c)).into());
         return Vec::new();
     }
     let scorer = model.scorer();
@@ -729,21 +731,24 @@ pub fn link_persons_with(
     for l in links.iter_mut() {
         l.linked = person_of[l.a as usize] == person_of[l.b as usize];
     }
-    let mut key: Vec<Option<CompactString>> = vec![None; contacts.len()];
+    // Each person's id comes from the smallest lead key among its contacts.
+    let mut key: Vec<Option<&str>> = vec![None; contacts.len()];
     for (i, c) in contacts.iter().enumerate() {
         let k = smallest_key(c);
         let slot = &mut key[person_of[i] as usize];
-        if slot.as_ref().is_none_or(|s| k < *s) {
+        if slot.is_none_or(|s| k < s) {
             *slot = Some(k);
         }
     }
     let ids: Vec<String> = key
         .par_iter()
-        .map(|k| k.as_deref().map(|k| short_id("p", k)).unwrap_or_default())
+        .map(|k| k.map(|k| short_id("p", k)).unwrap_or_default())
         .collect();
-    for (i, c) in contacts.iter_mut().enumerate() {
-        c.person_id = ids[person_of[i] as usize].as_str().into();
-    }
+    drop(key);
+    contacts
+        .par_iter_mut()
+        .zip(&person_of)
+        .for_each(|(c, &p)| c.person_id = ids[p as usize].as_str().into());
     links
 }
 
