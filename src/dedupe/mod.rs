@@ -490,7 +490,7 @@ pub fn golden_records<L: std::borrow::Borrow<Lead>>(
         .map(|c| {
             let members: Vec<L> = c.members.iter().map(|&i| member(i)).collect();
             let refs: Vec<&Lead> = members.iter().map(L::borrow).collect();
-            golden_of(&refs, c.contact_id.clone(), config, keep_custom)
+            golden_of(&refs, &c.contact_id, config, keep_custom)
         })
         .collect()
 }
@@ -499,7 +499,7 @@ pub fn golden_records<L: std::borrow::Borrow<Lead>>(
 /// (no person yet; extra fields kept only when `keep_custom`).
 pub fn golden_of(
     members: &[&Lead],
-    contact_id: String,
+    contact_id: &str,
     config: &MatchConfig,
     keep_custom: bool,
 ) -> Contact {
@@ -507,7 +507,7 @@ pub fn golden_of(
         members,
         &config.system_priority,
         contact_id,
-        String::new(),
+        "",
         keep_custom,
     )
 }

@@ -187,14 +187,14 @@ fn recency_order<'a>(members: &[&'a Lead], priority: &[System]) -> Vec<&'a Lead>
     v
 }
 
-/// The most frequent non-empty values (ties: earlier in `ordered`), with their leads.
+/// The most frequent values of `get` (ties: earlier in `ordered`), with their leads.
 fn by_frequency<'a>(
     ordered: &[&'a Lead],
-    get: impl Fn(&'a Lead) -> Vec<&'a str>,
+    get: impl Fn(&'a Lead) -> [Option<&'a str>; 2],
 ) -> Vec<(&'a str, &'a str)> {
     let mut counts: Vec<(&str, usize, usize, &str)> = Vec::new();
     for (pos, lead) in ordered.iter().enumerate() {
-        for v in get(lead) {
+        for v in get(lead).into_iter().flatten() {
             match counts.iter_mut().find(|(x, ..)| *x == v) {
                 Some(entry) => entry.1 += 1,
                 None => counts.push((v, 1, pos, &lead.lead_key)),
@@ -212,7 +212,7 @@ pub fn golden(
     contact_id: String,
     person_id: String,
 ) -> Contact {
-    golden_with(members, priority, contact_id, person_id, true)
+    golden_with(members, priority, &contact_id, &person_id, true)
 }
 
 /// [`golden`], with the members' extra fields (`custom`) gathered only when `keep_custom`:
@@ -221,8 +221,8 @@ pub fn golden(
 pub fn golden_with(
     members: &[&Lead],
     priority: &[System],
-    contact_id: String,
-    person_id: String,
+    contact_id: &str,
+    person_id: &str,
     keep_custom: bool,
 ) -> Contact {
     let ordered = recency_order(members, priority);
@@ -238,11 +238,10 @@ pub fn golden_with(
     let member = |key: &str| keys.binary_search_by(|k| k.as_str().cmp(key)).unwrap_or(0);
 
     let names = by_frequency(&ordered, |l| {
-        l.full_name
-            .as_deref()
-            .into_iter()
-            .filter(|_| l.first_name.is_some())
-            .collect()
+        [
+            l.full_name.as_deref().filter(|_| l.first_name.is_some()),
+            None,
+        ]
     });
     if let Some((full, key)) = names.first() {
         let lead = members.iter().find(|l| l.lead_key == *key).expect("member");
@@ -257,18 +256,10 @@ pub fn golden_with(
         prov.insert("name", member(&lead.lead_key));
     }
     let emails = by_frequency(&ordered, |l| {
-        [&l.email, &l.email2]
-            .into_iter()
-            .flatten()
-            .map(|e| e.as_str())
-            .collect()
+        [&l.email, &l.email2].map(|e| e.as_ref().map(|e| e.as_str()))
     });
     let phones = by_frequency(&ordered, |l| {
-        [&l.phone, &l.phone2]
-            .into_iter()
-            .flatten()
-            .map(|p| p.as_str())
-            .collect()
+        [&l.phone, &l.phone2].map(|p| p.as_ref().map(|p| p.as_str()))
     });
     // The most frequent value is the primary, the next distinct one the second.
     for (slot, field, ranked, rank) in [

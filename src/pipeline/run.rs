@@ -624,7 +624,7 @@ pub fn run(
                             .contact_id
                             .as_deref()
                             .expect("linked leads have a contact");
-                        dedupe::golden_of(&[lead], id.to_string(), &pipeline.matching, keep_custom)
+                        dedupe::golden_of(&[lead], id, &pipeline.matching, keep_custom)
                     }));
                 },
             )
