@@ -64,14 +64,7 @@ pub fn clusters(records: &[MatchRecord], edges: &[Edge], threshold: f64) -> Vec<
         .iter()
         .filter(|e| e.probability >= threshold)
         .collect();
-    let mut part: Vec<u32> = (0..n as u32).collect();
-    for e in &strong {
-        let (ra, rb) = (root(&mut part, e.a), root(&mut part, e.b));
-        part[ra.max(rb) as usize] = ra.min(rb);
-    }
-    for i in 0..n as u32 {
-        part[i as usize] = root(&mut part, i);
-    }
+    let part = connected_parts(n, strong.iter().copied());
     // By part, then strongest first (then lead order: pairs are distinct).
     strong.par_sort_unstable_by(|x, y| {
         part[x.a as usize]
@@ -92,6 +85,19 @@ pub fn clusters(records: &[MatchRecord], edges: &[Edge], threshold: f64) -> Vec<
         out[i as usize] = label;
     }
     out
+}
+
+/// Each of `n` records' connected part through `edges`, as the part's smallest record.
+fn connected_parts<'e>(n: usize, edges: impl Iterator<Item = &'e Edge>) -> Vec<u32> {
+    let mut part: Vec<u32> = (0..n as u32).collect();
+    for e in edges {
+        let (ra, rb) = (root(&mut part, e.a), root(&mut part, e.b));
+        part[ra.max(rb) as usize] = ra.min(rb);
+    }
+    for i in 0..n as u32 {
+        part[i as usize] = root(&mut part, i);
+    }
+    part
 }
 
 /// The root of `i` in a union-find forest, halving the path on the way.
@@ -289,12 +295,8 @@ mod tests {
                 "round {round}"
             );
             // Rounds where the guard kept records of one connected part apart.
-            let mut part: Vec<u32> = (0..n as u32).collect();
-            for e in edges.iter().filter(|e| e.probability >= 0.9) {
-                let (ra, rb) = (root(&mut part, e.a), root(&mut part, e.b));
-                part[ra.max(rb) as usize] = ra.min(rb);
-            }
-            if (0..n as u32).any(|i| root(&mut part, i) != ours[i as usize]) {
+            let part = connected_parts(n, edges.iter().filter(|e| e.probability >= 0.9));
+            if (0..n).any(|i| part[i] != ours[i]) {
                 guarded += 1;
             }
         }

@@ -99,7 +99,7 @@ mod tests {
 
     fn contact(agent: &str, first: &str, last: &str, email: &str, phone: &str) -> Contact {
         let l = lead("x:1", agent, first, last, email, phone);
-        crate::dedupe::survive::golden(&[&l], &[], "c-1".into(), "p-1".into())
+        crate::dedupe::survive::golden(&[&l], &[], "c-1", "p-1")
     }
 
     #[test]

@@ -744,7 +744,6 @@ pub fn link_persons_with(
         .par_iter()
         .map(|k| k.map(|k| short_id("p", k)).unwrap_or_default())
         .collect();
-    drop(key);
     contacts
         .par_iter_mut()
         .zip(&person_of)

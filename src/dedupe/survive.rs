@@ -209,10 +209,10 @@ fn by_frequency<'a>(
 pub fn golden(
     members: &[&Lead],
     priority: &[System],
-    contact_id: String,
-    person_id: String,
+    contact_id: &str,
+    person_id: &str,
 ) -> Contact {
-    golden_with(members, priority, &contact_id, &person_id, true)
+    golden_with(members, priority, contact_id, person_id, true)
 }
 
 /// [`golden`], with the members' extra fields (`custom`) gathered only when `keep_custom`:
@@ -385,7 +385,7 @@ mod tests {
         c.first_name = Some("Anne".into());
         c.full_name = Some("Anne Lee".into());
         c.status = Status::Contacted;
-        let g = golden(&[&a, &b, &c], &[], "c-1".into(), "p-1".into());
+        let g = golden(&[&a, &b, &c], &[], "c-1", "p-1");
         assert_eq!(g.email.as_deref(), Some("ann@x.com"));
         assert_eq!(
             g.email2.as_deref(),
@@ -412,14 +412,9 @@ mod tests {
         a.marketing_source = Some("facebook".into());
         let mut b = lead("b", System::Maxwork, 1);
         b.marketing_source = Some("idealista".into());
-        let g = golden(
-            &[&a, &b],
-            &[System::Maxwork, System::Epixel],
-            "c".into(),
-            "p".into(),
-        );
+        let g = golden(&[&a, &b], &[System::Maxwork, System::Epixel], "c", "p");
         assert_eq!(g.marketing_source.as_deref(), Some("idealista"));
-        let g = golden(&[&a, &b], &[System::Epixel], "c".into(), "p".into());
+        let g = golden(&[&a, &b], &[System::Epixel], "c", "p");
         assert_eq!(g.marketing_source.as_deref(), Some("facebook"));
     }
 }

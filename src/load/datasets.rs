@@ -752,7 +752,7 @@ impl ParquetFile {
                 .zip(&self.columns)
                 .map(|(array, (type_, encodings))| {
                     let any = array.as_any();
-                    let words = (encodings[..] == [Encoding::RleDictionary])
+                    let as_dictionary = (encodings[..] == [Encoding::RleDictionary])
                         .then(|| {
                             any.downcast_ref::<Utf8ViewArray>()
                                 .and_then(vocabulary)
@@ -762,7 +762,7 @@ impl ParquetFile {
                                 })
                         })
                         .flatten();
-                    let array = words.map_or_else(|| array.clone(), |d| d.boxed());
+                    let array = as_dictionary.map_or_else(|| array.clone(), |d| d.boxed());
                     array_to_columns(array, type_.clone(), options, encodings)?
                         .into_iter()
                         .map(|pages| {

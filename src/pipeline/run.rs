@@ -964,12 +964,7 @@ fn plan_targets(
                     let record = found.map(|f| records.get(f.record));
                     let target_id = record.as_ref().and_then(|r| r.source.source_id.clone());
                     let current = record.map(|l| {
-                        survive::golden(
-                            &[&l],
-                            &pipeline.matching.system_priority,
-                            l.lead_key.to_string(),
-                            String::new(),
-                        )
+                        survive::golden(&[&l], &pipeline.matching.system_priority, &l.lead_key, "")
                     });
                     let existing = current
                         .as_ref()
