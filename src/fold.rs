@@ -9,8 +9,10 @@
 
 use rayon::prelude::*;
 
-use crate::lead::{Lead, Quality};
-use crate::packed::{KeyedLeads, LeadKeys};
+use std::borrow::Cow;
+
+use crate::lead::{Lead, LeadHead, Quality};
+use crate::packed::{self, KeyedLeads, LeadKeys};
 
 const NAME_FLAGS: Quality = Quality::NAME_SPLIT.bitor_const(Quality::NO_NAME);
 const EMAIL_FLAGS: Quality = Quality::INVALID_EMAIL.bitor_const(Quality::INVALID_EMAIL2);
@@ -21,6 +23,46 @@ const AGENT_FLAGS: Quality = Quality::NO_AGENT.bitor_const(Quality::UNKNOWN_AGEN
 /// `custom.folded_from` lists at most this many records.
 const FOLDED_FROM_LIMIT: usize = 20;
 
+/// A folded lead: a lead of one record, still packed as it was read (most leads: fold
+/// leaves them as they are, and they need not be unpacked and packed again), or the lead
+/// of several records, merged.
+#[derive(Debug)]
+pub enum FoldedLead<'a> {
+    /// The packed bytes of a lead of one record.
+    Alone(Cow<'a, [u8]>),
+    /// A lead of several records, merged (boxed: a window holds mostly packed leads).
+    Merged(Box<Lead>),
+}
+
+impl FoldedLead<'_> {
+    /// The lead's head (what its match record and the run's counts read).
+    pub fn head(&self) -> LeadHead<'_> {
+        match self {
+            FoldedLead::Alone(bytes) => packed::head_of(bytes),
+            FoldedLead::Merged(lead) => LeadHead::of(lead),
+        }
+    }
+
+    /// The lead, unpacked if it is packed.
+    pub fn into_lead(self) -> Lead {
+        match self {
+            FoldedLead::Alone(bytes) => packed::decode(&bytes),
+            FoldedLead::Merged(lead) => *lead,
+        }
+    }
+
+    /// The lead packed after `out`'s bytes (the same bytes either way).
+    pub fn pack_into(&self, mut out: Vec<u8>) -> Vec<u8> {
+        match self {
+            FoldedLead::Alone(bytes) => {
+                out.extend_from_slice(bytes);
+                out
+            }
+            FoldedLead::Merged(lead) => packed::encode(lead, out),
+        }
+    }
+}
+
 /// Folds records with the same key. `parts` hold the records in input order, part after
 /// part (a run's batches), packed with their keys. Gives `each` the leads sorted by
 /// `lead_key`, `window` of them at a time (the last window may be shorter), and returns,
@@ -30,7 +72,7 @@ const FOLDED_FROM_LIMIT: usize = 20;
 /// record is unpacked once, when its lead's window is made: only a window of leads is
 /// held unpacked at a time.
 pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead>)) -> Vec<bool> {
-    let Ok(folded) = try_fold(parts, window, |leads| {
+    let Ok(folded) = try_fold_leads(parts, window, |leads| {
         each(leads);
         Ok::<(), std::convert::Infallible>(())
     });
@@ -38,10 +80,28 @@ pub fn fold(parts: Vec<KeyedLeads>, window: usize, mut each: impl FnMut(Vec<Lead
 }
 
 /// [`fold`] with an `each` that can fail: its first error ends the fold and is returned.
+pub fn try_fold_leads<E>(
+    parts: Vec<KeyedLeads>,
+    window: usize,
+    mut each: impl FnMut(Vec<Lead>) -> Result<(), E>,
+) -> Result<Vec<bool>, E> {
+    try_fold(parts, window, |folded| {
+        let mut leads = Vec::with_capacity(folded.len());
+        folded
+            .into_par_iter()
+            .map(FoldedLead::into_lead)
+            .collect_into_vec(&mut leads);
+        each(leads)
+    })
+}
+
+/// [`try_fold_leads`] without unpacking the leads of one record: `each` gets each
+/// window's leads as [`FoldedLead`]s, whose packed bytes are the parts' own until it
+/// returns. Only the records of leads of several records are unpacked (and merged).
 pub fn try_fold<E>(
     mut parts: Vec<KeyedLeads>,
     window: usize,
-    mut each: impl FnMut(Vec<Lead>) -> Result<(), E>,
+    mut each: impl FnMut(Vec<FoldedLead<'_>>) -> Result<(), E>,
 ) -> Result<Vec<bool>, E> {
     let n: usize = parts.iter().map(KeyedLeads::len).sum();
     assert!(
@@ -95,30 +155,37 @@ pub fn try_fold<E>(
     while first < heads.len() {
         let last = first.saturating_add(window).min(heads.len());
         let mut leads = Vec::with_capacity(last - first);
-        let record = |at: u32| {
-            let (part, i) = place(at);
-            parts[part].leads.get(i)
-        };
-        (first..last)
-            .into_par_iter()
-            .map(|g| {
-                let end = heads.get(g + 1).copied().unwrap_or(n);
-                let group = &order[heads[g]..end];
-                let mut lead = record(group[0]);
-                for &at in &group[1..] {
-                    merge(&mut lead, record(at));
-                }
-                lead
-            })
-            .collect_into_vec(&mut leads);
+        {
+            let parts = &parts;
+            let record = |at: u32| {
+                let (part, i) = place(at);
+                parts[part].leads.get(i)
+            };
+            (first..last)
+                .into_par_iter()
+                .map(|g| {
+                    let end = heads.get(g + 1).copied().unwrap_or(n);
+                    let group = &order[heads[g]..end];
+                    if let [alone] = group {
+                        let (part, i) = place(*alone);
+                        return FoldedLead::Alone(parts[part].leads.raw(i));
+                    }
+                    let mut lead = record(group[0]);
+                    for &at in &group[1..] {
+                        merge(&mut lead, record(at));
+                    }
+                    FoldedLead::Merged(Box::new(lead))
+                })
+                .collect_into_vec(&mut leads);
+            each(leads)?;
+        }
         // Keys sort by system first, so each system's batches are read through in turn:
-        // a buffer is freed as soon as its last record is unpacked.
+        // a buffer is freed as soon as its last record is read.
         let end = heads.get(last).copied().unwrap_or(n);
         for &at in &order[heads[first]..end] {
             let (part, i) = place(at);
             parts[part].leads.release(i);
         }
-        each(leads)?;
         first = last;
     }
     Ok(folded)
@@ -241,6 +308,47 @@ mod tests {
     use super::*;
     use crate::lead::{SourceRef, System};
     use chrono::TimeZone;
+
+    /// Leads of one record come out as their packed bytes, leads of several merged; both
+    /// read as `fold` gives them, and pack to the same bytes as the leads themselves.
+    #[test]
+    fn lone_records_stay_packed_and_merged_ones_are_unpacked() {
+        let mut two = lead("2", 3);
+        two.city = Some("Leeds".into());
+        let parts = vec![
+            vec![lead("3", 1), lead("2", 2), lead("1", 9)],
+            vec![two, lead("4", 4)],
+        ];
+        let packed = || parts.iter().map(|p| KeyedLeads::pack_slice(p)).collect();
+        let (leads, folded) = fold_leads(parts.clone());
+        let mut kinds = Vec::new();
+        let mut seen = Vec::new();
+        let mut bytes = Vec::new();
+        let by_items = try_fold(packed(), 3, |window| {
+            for item in &window {
+                kinds.push(matches!(item, FoldedLead::Merged(_)));
+                assert_eq!(item.head(), LeadHead::of(&item_lead(item)));
+                bytes.push(item.pack_into(vec![7]));
+            }
+            seen.extend(window.into_iter().map(FoldedLead::into_lead));
+            Ok::<(), ()>(())
+        });
+        assert_eq!((seen.clone(), by_items), (leads, Ok(folded)));
+        assert_eq!(kinds, [false, true, false, false]);
+        for (lead, bytes) in seen.iter().zip(&bytes) {
+            assert_eq!(bytes[..], packed::encode(lead, vec![7])[..]);
+        }
+        assert_eq!(seen[1].city.as_deref(), Some("Leeds"));
+        // An error ends the fold and is the fold's.
+        assert_eq!(try_fold(packed(), 1, |_| Err("stop")), Err("stop"));
+    }
+
+    fn item_lead(item: &FoldedLead<'_>) -> Lead {
+        match item {
+            FoldedLead::Alone(bytes) => packed::decode(bytes),
+            FoldedLead::Merged(lead) => (**lead).clone(),
+        }
+    }
 
     fn lead(id: &str, line: u64) -> Lead {
         Lead::new(

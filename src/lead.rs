@@ -656,24 +656,23 @@ mod packed_time {
 }
 
 /// The canonical lead.
+///
+/// The fields a lead's match record and the run's counts read come first, in the order
+/// [`LeadHead`] reads them: packed, a lead's head is read without decoding the rest.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Lead {
     /// `system:source_id`, or `system:file:line` when the record has no id.
     pub lead_key: CompactString,
-    /// The system the record was read from.
-    pub system: Option<System>,
     /// Provenance.
     pub source: SourceRef,
     /// Roster agent id; an agent the roster does not know keeps `system:alias`.
     pub agent_id: Option<CompactString>,
-    /// Contact data as written.
-    pub raw: RawContact,
+    /// Data-quality flags.
+    pub quality: Quality,
     /// Given name, repaired.
     pub first_name: Option<CompactString>,
     /// Family name, repaired.
     pub last_name: Option<CompactString>,
-    /// Full name, repaired.
-    pub full_name: Option<CompactString>,
     /// Primary email.
     pub email: Option<Email>,
     /// Second email.
@@ -684,6 +683,16 @@ pub struct Lead {
     pub phone2: Option<Phone>,
     /// What the primary phone is.
     pub phone_kind: PhoneKind,
+    /// Postal code.
+    pub postcode: Option<CompactString>,
+    /// City.
+    pub city: Option<CompactString>,
+    /// The system the record was read from.
+    pub system: Option<System>,
+    /// Contact data as written.
+    pub raw: RawContact,
+    /// Full name, repaired.
+    pub full_name: Option<CompactString>,
     /// What the lead wants.
     pub kind: Kind,
     /// The vendor's own lead type or role.
@@ -698,12 +707,8 @@ pub struct Lead {
     pub listing_ref: Option<CompactString>,
     /// The lead's own address (street or free-text location).
     pub address: Option<CompactString>,
-    /// City.
-    pub city: Option<CompactString>,
     /// State, county or district.
     pub region: Option<CompactString>,
-    /// Postal code.
-    pub postcode: Option<CompactString>,
     /// ISO 3166 alpha-2 country of the address.
     pub country: Option<CompactString>,
     /// The lead's message or notes.
@@ -718,12 +723,84 @@ pub struct Lead {
     /// Last update time, UTC.
     #[serde(with = "packed_time")]
     pub updated_at: Option<DateTime<Utc>>,
-    /// Data-quality flags.
-    pub quality: Quality,
     /// The contact this lead belongs to (set by dedupe).
     pub contact_id: Option<CompactString>,
     /// The strongest match probability that put the lead in its contact (none: alone).
     pub match_score: Option<f64>,
+}
+
+/// The first fields of a packed [`Lead`] (its head: what a match record and the run's
+/// counts read), borrowed from the packed bytes: read without decoding, or allocating,
+/// the rest of the lead. Its fields are the lead's first ones, in the same order (a test
+/// holds them to the lead's).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LeadHead<'a> {
+    /// [`Lead::lead_key`].
+    pub lead_key: &'a str,
+    /// [`Lead::source`].
+    #[serde(borrow)]
+    pub source: SourceHead<'a>,
+    /// [`Lead::agent_id`].
+    pub agent_id: Option<&'a str>,
+    /// [`Lead::quality`].
+    pub quality: Quality,
+    /// [`Lead::first_name`].
+    pub first_name: Option<&'a str>,
+    /// [`Lead::last_name`].
+    pub last_name: Option<&'a str>,
+    /// [`Lead::email`].
+    pub email: Option<&'a str>,
+    /// [`Lead::email2`].
+    pub email2: Option<&'a str>,
+    /// [`Lead::phone`].
+    pub phone: Option<&'a str>,
+    /// [`Lead::phone2`].
+    pub phone2: Option<&'a str>,
+    /// [`Lead::phone_kind`].
+    pub phone_kind: PhoneKind,
+    /// [`Lead::postcode`].
+    pub postcode: Option<&'a str>,
+    /// [`Lead::city`].
+    pub city: Option<&'a str>,
+}
+
+/// A [`SourceRef`] borrowed from packed bytes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SourceHead<'a> {
+    /// [`SourceRef::source_index`].
+    pub source_index: usize,
+    /// [`SourceRef::file`].
+    pub file: &'a str,
+    /// [`SourceRef::line`].
+    pub line: u64,
+    /// [`SourceRef::source_id`].
+    pub source_id: Option<&'a str>,
+}
+
+impl<'a> LeadHead<'a> {
+    /// The head of a lead at hand.
+    pub fn of(lead: &'a Lead) -> LeadHead<'a> {
+        LeadHead {
+            lead_key: &lead.lead_key,
+            source: SourceHead {
+                source_index: lead.source.source_index,
+                file: &lead.source.file,
+                line: lead.source.line,
+                source_id: lead.source.source_id.as_deref(),
+            },
+            agent_id: lead.agent_id.as_deref(),
+            quality: lead.quality,
+            first_name: lead.first_name.as_deref(),
+            last_name: lead.last_name.as_deref(),
+            email: lead.email.as_ref().map(Email::as_str),
+            email2: lead.email2.as_ref().map(Email::as_str),
+            phone: lead.phone.as_ref().map(Phone::as_str),
+            phone2: lead.phone2.as_ref().map(Phone::as_str),
+            phone_kind: lead.phone_kind,
+            postcode: lead.postcode.as_deref(),
+            city: lead.city.as_deref(),
+        }
+    }
 }
 
 impl Lead {

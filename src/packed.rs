@@ -17,7 +17,9 @@
 use rayon::prelude::*;
 
 use crate::allocator::Chunked;
-use crate::lead::Lead;
+use std::borrow::Cow;
+
+use crate::lead::{Lead, LeadHead};
 
 /// Leads in one buffer each.
 const PER_BUFFER: usize = 4096;
@@ -27,8 +29,23 @@ const PER_BUFFER: usize = 4096;
 const PER_WINDOW: usize = 16 * PER_BUFFER;
 
 /// `lead` encoded after `out`'s bytes.
-fn encode(lead: &Lead, out: Vec<u8>) -> Vec<u8> {
+pub fn encode(lead: &Lead, out: Vec<u8>) -> Vec<u8> {
     postcard::serialize_with_flavor(lead, Append(out)).expect("a lead encodes")
+}
+
+/// The lead packed in `bytes`.
+pub fn decode(bytes: &[u8]) -> Lead {
+    postcard::take_from_bytes::<Lead>(bytes)
+        .expect("a packed lead decodes")
+        .0
+}
+
+/// The head of the lead packed in `bytes` (its first fields, borrowed: the rest is not
+/// read).
+pub fn head_of(bytes: &[u8]) -> LeadHead<'_> {
+    postcard::take_from_bytes::<LeadHead>(bytes)
+        .expect("a packed lead's head decodes")
+        .0
 }
 
 /// Postcard's output appended to a vector a slice at a time. `postcard::to_extend` adds
@@ -129,7 +146,18 @@ impl PackedLeads {
 
     /// Packs copies of `leads` after those already packed: the last buffer is filled
     /// first, then whole buffers are encoded on the pool's threads.
-    pub fn append(&mut self, mut leads: &[Lead]) {
+    pub fn append(&mut self, leads: &[Lead]) {
+        self.append_with(leads, encode);
+    }
+
+    /// Packs `items` after the leads already packed, as [`PackedLeads::append`] does:
+    /// `put` appends an item's packed lead to a buffer and gives the buffer back.
+    pub fn append_with<T: Sync>(
+        &mut self,
+        mut leads: &[T],
+        put: impl Fn(&T, Vec<u8>) -> Vec<u8> + Sync,
+    ) {
+        let encode = &put;
         let filled = self.len() % PER_BUFFER;
         if filled > 0 {
             let take = (PER_BUFFER - filled).min(leads.len());
@@ -182,15 +210,23 @@ impl PackedLeads {
     /// If `i` is out of range or its buffer was consumed by [`PackedLeads::into_groups`]
     /// or freed by [`PackedLeads::release`].
     pub fn get(&self, i: usize) -> Lead {
+        decode(&self.raw(i))
+    }
+
+    /// Lead `i`'s packed bytes (read back from the file if its buffer was spilled).
+    ///
+    /// # Panics
+    /// As [`PackedLeads::get`].
+    pub fn raw(&self, i: usize) -> Cow<'_, [u8]> {
         let b = i / PER_BUFFER;
         let start = self.starts[i] as usize;
-        let decode = |bytes: &[u8]| {
-            postcard::take_from_bytes::<Lead>(bytes)
-                .expect("a packed lead decodes")
-                .0
+        // The lead's own bytes: up to the next lead's start, or to the buffer's end.
+        let end = |len: usize| match self.starts.get(i + 1) {
+            Some(&next) if (i + 1) / PER_BUFFER == b => next as usize,
+            _ => len,
         };
         if let Some(buffer) = self.buffers[b].as_deref() {
-            return decode(&buffer[start..]);
+            return Cow::Borrowed(&buffer[start..end(buffer.len())]);
         }
         let (spilled, (offset, len)) = self
             .spilled
@@ -198,12 +234,7 @@ impl PackedLeads {
             .and_then(|s| Some((s, s.at.get(b).copied()?)))
             .filter(|&(_, (_, len))| len > 0)
             .expect("the lead's buffer is still held");
-        // The lead's own bytes: up to the next lead's start, or to the buffer's end.
-        let end = match self.starts.get(i + 1) {
-            Some(&next) if (i + 1) / PER_BUFFER == b => next as usize,
-            _ => len as usize,
-        };
-        decode(&spilled.read(offset + start as u64, end - start))
+        Cow::Owned(spilled.read(offset + start as u64, end(len as usize) - start))
     }
 
     /// Reads every spilled buffer back into memory (one read a buffer): for leads about
@@ -555,6 +586,62 @@ mod tests {
         let gone = dir.path().join("gone");
         assert!(full.spill(|| tempfile::tempfile_in(&gone)).is_err());
         assert_eq!(full.unpack(), leads);
+    }
+
+    /// A packed lead's bytes are its own, and its head reads as the lead's fields, from
+    /// held and spilled buffers alike; leads packed again from their bytes are the same.
+    #[test]
+    fn packed_bytes_and_heads_are_the_leads() {
+        use crate::lead::PhoneKind;
+        let leads: Vec<Lead> = (0..PER_BUFFER + 9)
+            .map(|i| {
+                let mut l = lead(i);
+                if i % 3 == 0 {
+                    l.last_name = Some(format!("Sousa-{i} de Albuquerque e Menezes").into());
+                    l.email2 = Some(Email("second@example.pt".into()));
+                    l.phone2 = Some(Phone("+351212345678".into()));
+                    l.postcode = Some("1000-001".into());
+                    l.city = Some("Lisboa".into());
+                    l.phone_kind = PhoneKind::Mobile;
+                    l.quality = Quality::NAME_SPLIT | Quality::INVALID_EMAIL2;
+                }
+                if i % 5 == 0 {
+                    l.agent_id = None;
+                    l.source.source_id = None;
+                    l.phone_kind = PhoneKind::Landline;
+                }
+                l
+            })
+            .chain([Lead::default()])
+            .collect();
+        let check = |packed: &PackedLeads| {
+            for (i, lead) in leads.iter().enumerate() {
+                let raw = packed.raw(i);
+                assert_eq!(raw[..], encode(lead, Vec::new())[..], "lead {i}");
+                assert_eq!(head_of(&raw), LeadHead::of(lead), "lead {i}");
+                assert_eq!(decode(&raw), *lead);
+            }
+        };
+        let mut packed = PackedLeads::pack_slice(&leads);
+        check(&packed);
+        let raws: Vec<Vec<u8>> = (0..leads.len())
+            .map(|i| packed.raw(i).into_owned())
+            .collect();
+        let mut again = PackedLeads::default();
+        for chunk in raws.chunks(1000) {
+            again.append_with(chunk, |bytes, mut out| {
+                out.extend_from_slice(bytes);
+                out
+            });
+        }
+        assert_eq!(again.clone().unpack(), leads);
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            packed.spill(|| tempfile::tempfile_in(dir.path())).unwrap();
+            assert!(packed.buffers[0].is_none());
+            check(&packed);
+        }
     }
 
     #[test]

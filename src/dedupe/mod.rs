@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::lead::{Email, Lead, Phone, PhoneKind};
+use crate::lead::{Lead, LeadHead, PhoneKind};
 use crate::pipeline::config::MatchConfig;
 use score::{Model, Score, TermFrequencies};
 use survive::Contact;
@@ -92,17 +92,22 @@ impl<'a> FromIterator<&'a str> for Phones {
 impl MatchRecord {
     /// The match view of a lead.
     pub fn of(lead: &Lead) -> MatchRecord {
+        MatchRecord::of_head(&LeadHead::of(lead))
+    }
+
+    /// The record of a lead from its head (a packed lead's, read without the rest).
+    pub fn of_head(lead: &LeadHead<'_>) -> MatchRecord {
         MatchRecord {
             mobile: matches!(
                 lead.phone_kind,
                 PhoneKind::Mobile | PhoneKind::FixedOrMobile
             ),
             ..MatchRecord::made(
-                lead.agent_id.as_deref(),
-                [lead.first_name.as_deref(), lead.last_name.as_deref()],
-                [&lead.phone, &lead.phone2].map(|p| p.as_ref().map(Phone::as_str)),
-                [&lead.email, &lead.email2].map(|e| e.as_ref().map(Email::as_str)),
-                [lead.postcode.as_deref(), lead.city.as_deref()],
+                lead.agent_id,
+                [lead.first_name, lead.last_name],
+                [lead.phone, lead.phone2],
+                [lead.email, lead.email2],
+                [lead.postcode, lead.city],
             )
         }
     }

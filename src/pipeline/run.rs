@@ -18,8 +18,8 @@ use crate::dedupe::score::COMPARATORS;
 use crate::dedupe::survive::{self, Contact};
 use crate::dedupe::{self, Decision, Linkage, PairCounts, Scope};
 use crate::extract::{self, ExtractError, FileData, Format};
-use crate::fold;
-use crate::lead::{Lead, Quality, System};
+use crate::fold::{self, FoldedLead};
+use crate::lead::{Lead, LeadHead, Quality, System};
 use crate::load::contacts;
 use crate::load::datasets::{self, WriteError, GROUP_ROWS};
 use crate::load::payloads::{self, Planned};
@@ -427,32 +427,42 @@ pub fn run(
     let mut packed = PackedLeads::default();
     let mut records_time = Duration::ZERO;
     let folded = crate::allocator::hand_back_freed(|| {
+        // Most leads are of one record, which folding leaves packed: their heads give
+        // what is read of them here, and their bytes are packed again as they are.
         fold::try_fold(parts, FOLD_WINDOW, |window| {
-            for lead in &window {
-                sources[lead.source.source_index].counts.leads += 1;
+            let heads: Vec<LeadHead> = window.par_iter().map(FoldedLead::head).collect();
+            for head in &heads {
+                sources[head.source.source_index].counts.leads += 1;
             }
             // Counted over every lead, so each shard reports what a whole run would.
-            count_quality_flags(&mut quality_flags, &window);
+            count_quality_flags(&mut quality_flags, heads.iter().map(|h| h.quality));
             let r = Instant::now();
             let at = records.len();
-            records.par_extend(window.par_iter().map(dedupe::MatchRecord::of));
+            records.par_extend(heads.par_iter().map(dedupe::MatchRecord::of_head));
             records_time += r.elapsed();
-            all_keys.extend(window.iter().map(|l| l.lead_key.as_str()));
+            all_keys.extend(heads.iter().map(|h| h.lead_key));
             match options.shard {
                 Some(shard) => {
                     let mine: Vec<bool> =
                         records[at..].iter().map(|r| shard.owns(&r.agent)).collect();
-                    let kept: Vec<Lead> = window
+                    keys.extend(
+                        heads
+                            .iter()
+                            .zip(&mine)
+                            .filter_map(|(h, &m)| m.then_some(h.lead_key)),
+                    );
+                    drop(heads);
+                    let kept: Vec<FoldedLead> = window
                         .into_iter()
                         .zip(&mine)
                         .filter_map(|(lead, &m)| m.then_some(lead))
                         .collect();
-                    keys.extend(kept.iter().map(|l| l.lead_key.as_str()));
-                    packed.append(&kept);
+                    packed.append_with(&kept, FoldedLead::pack_into);
                     owned.extend(mine);
                 }
                 None => {
-                    packed.append(&window);
+                    drop(heads);
+                    packed.append_with(&window, FoldedLead::pack_into);
                     crate::allocator::drop_on_pool(window);
                 }
             }
@@ -870,7 +880,7 @@ fn match_targets(
                 for part in &mut packed {
                     part.leads.unspill();
                 }
-                let folded = fold::try_fold(packed, FOLD_WINDOW, |mut window| {
+                let folded = fold::try_fold_leads(packed, FOLD_WINDOW, |mut window| {
                     // A shared batch was packed as the source's.
                     for lead in &mut window {
                         lead.source.source_index = index;
@@ -1366,12 +1376,12 @@ pub fn manifest_json(manifest: &Manifest) -> String {
 }
 
 /// Counts how many of `leads` carry each quality flag into `counts`.
-fn count_quality_flags(counts: &mut BTreeMap<String, usize>, leads: &[Lead]) {
+fn count_quality_flags(counts: &mut BTreeMap<String, usize>, leads: impl Iterator<Item = Quality>) {
     // Counted by flag first: a name is looked up once per window, not per lead.
     let mut by_flag = [0usize; Quality::NAMES.len()];
-    for lead in leads {
+    for quality in leads {
         for (n, (flag, _)) in by_flag.iter_mut().zip(Quality::NAMES) {
-            *n += usize::from(lead.quality.contains(*flag));
+            *n += usize::from(quality.contains(*flag));
         }
     }
     for (&n, (_, name)) in by_flag.iter().zip(Quality::NAMES) {
