@@ -2,6 +2,7 @@
 //! scored candidate pair with its level and weight per comparator) and `review.csv`
 //! (borderline pairs, side by side, for a person to decide).
 
+use crate::dedupe::compare::{EmailLevel, FirstNameLevel, LastNameLevel, PhoneLevel, PlaceLevel};
 use crate::dedupe::score::{Model, Score, COMPARATORS};
 use crate::dedupe::survive::Contact;
 use crate::dedupe::{Decision, Levels, PersonLink, ScoredPair};
@@ -90,6 +91,32 @@ const LEVEL_OF: [fn(&Levels) -> &'static str; 5] = [
     |l| l.place.as_str(),
 ];
 
+/// Each comparator's level names, and the index of a pair's level among them, in
+/// [`COMPARATORS`] order: `matches.parquet`'s level columns are written as the indices.
+type LevelIndex = (fn() -> Vec<&'static str>, fn(&Levels) -> usize);
+const LEVEL_INDEX: [LevelIndex; 5] = [
+    (
+        || PhoneLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        |l| l.phone.index(),
+    ),
+    (
+        || EmailLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        |l| l.email.index(),
+    ),
+    (
+        || FirstNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        |l| l.first.index(),
+    ),
+    (
+        || LastNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        |l| l.last.index(),
+    ),
+    (
+        || PlaceLevel::ALL.iter().map(|l| l.as_str()).collect(),
+        |l| l.place.index(),
+    ),
+];
+
 fn names_of(levels: &Levels) -> [&'static str; 5] {
     LEVEL_OF.map(|level| level(levels))
 }
@@ -171,13 +198,16 @@ pub fn matches_table<'a>(keys: &'a LeadKeys, pairs: &[ScoredPair], model: &Model
     )
     .add(
         "decision",
-        Values::Borrowed(pairs.iter().map(|p| p.decision.as_str()).collect()),
+        Values::coded(
+            &Decision::ALL.map(Decision::as_str),
+            pairs.iter().map(|p| p.decision as usize),
+        ),
     );
     for c in 0..COMPARATORS.len() {
-        let level = LEVEL_OF[c];
+        let (names, index) = &LEVEL_INDEX[c];
         t.add(
             LEVEL_COLUMNS[c],
-            Values::Borrowed(pairs.iter().map(|p| level(&p.levels)).collect()),
+            Values::coded(&names(), pairs.iter().map(|p| index(&p.levels))),
         );
         t.add(
             WEIGHT_COLUMNS[c],

@@ -614,7 +614,7 @@ fn float_vocabulary(array: &PrimitiveArray<f64>) -> Option<DictionaryArray<u32>>
 }
 
 /// The dictionary array of `keys` into `values` for a column of type `dtype`.
-fn dictionary(
+pub(crate) fn dictionary(
     dtype: &polars_arrow::datatypes::ArrowDataType,
     keys: Vec<u32>,
     validity: Option<&polars_arrow::bitmap::Bitmap>,
@@ -741,53 +741,58 @@ impl ParquetFile {
     /// Writes `df` as one row group per chunk of its columns.
     fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
         for batch in df.iter_chunks(CompatLevel::newest(), false) {
-            let rows = batch.len();
-            if rows == 0 {
-                continue;
-            }
-            let options = self.options;
-            let columns: Vec<Vec<Vec<CompressedPage>>> = batch
-                .columns()
-                .par_iter()
-                .zip(&self.columns)
-                .map(|(array, (type_, encodings))| {
-                    let any = array.as_any();
-                    let as_dictionary = (encodings[..] == [Encoding::RleDictionary])
-                        .then(|| {
-                            any.downcast_ref::<Utf8ViewArray>()
-                                .and_then(vocabulary)
-                                .or_else(|| {
-                                    any.downcast_ref::<PrimitiveArray<f64>>()
-                                        .and_then(float_vocabulary)
-                                })
-                        })
-                        .flatten();
-                    let array = as_dictionary.map_or_else(|| array.clone(), |d| d.boxed());
-                    array_to_columns(array, type_.clone(), options, encodings)?
-                        .into_iter()
-                        .map(|pages| {
-                            Compressor::new_from_vec(
-                                pages.map(|page| {
-                                    page.map_err(|e| {
-                                        ParquetError::FeatureNotSupported(e.to_string())
-                                    })
-                                }),
-                                options.compression,
-                                vec![],
-                            )
-                            .collect::<Result<Vec<CompressedPage>, ParquetError>>()
-                            .map_err(PolarsError::from)
-                        })
-                        .collect()
-                })
-                .collect::<PolarsResult<_>>()?;
-            let leaves = columns.iter().flatten().map(|pages| {
-                Ok(DynStreamingIterator::new(
-                    fallible_streaming_iterator::convert(pages.iter().map(PolarsResult::Ok)),
-                ))
-            });
-            self.writer.write(rows as u64, DynIter::new(leaves))?;
+            self.write_arrays(batch.len(), batch.columns())?;
         }
+        Ok(())
+    }
+
+    /// Writes one row group of `rows` rows (none: nothing) from its columns' arrays, in
+    /// the schema's order. A column of text may come as a dictionary array already
+    /// ([`Values::Coded`](crate::load::table::Values::Coded)): it is written as it is.
+    fn write_arrays(&mut self, rows: usize, arrays: &[ArrayRef]) -> PolarsResult<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        let options = self.options;
+        let columns: Vec<Vec<Vec<CompressedPage>>> = arrays
+            .par_iter()
+            .zip(&self.columns)
+            .map(|(array, (type_, encodings))| {
+                let any = array.as_any();
+                let as_dictionary = (encodings[..] == [Encoding::RleDictionary]
+                    && any.downcast_ref::<DictionaryArray<u32>>().is_none())
+                .then(|| {
+                    any.downcast_ref::<Utf8ViewArray>()
+                        .and_then(vocabulary)
+                        .or_else(|| {
+                            any.downcast_ref::<PrimitiveArray<f64>>()
+                                .and_then(float_vocabulary)
+                        })
+                })
+                .flatten();
+                let array = as_dictionary.map_or_else(|| array.clone(), |d| d.boxed());
+                array_to_columns(array, type_.clone(), options, encodings)?
+                    .into_iter()
+                    .map(|pages| {
+                        Compressor::new_from_vec(
+                            pages.map(|page| {
+                                page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string()))
+                            }),
+                            options.compression,
+                            vec![],
+                        )
+                        .collect::<Result<Vec<CompressedPage>, ParquetError>>()
+                        .map_err(PolarsError::from)
+                    })
+                    .collect()
+            })
+            .collect::<PolarsResult<_>>()?;
+        let leaves = columns.iter().flatten().map(|pages| {
+            Ok(DynStreamingIterator::new(
+                fallible_streaming_iterator::convert(pages.iter().map(PolarsResult::Ok)),
+            ))
+        });
+        self.writer.write(rows as u64, DynIter::new(leaves))?;
         Ok(())
     }
 
@@ -809,6 +814,30 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), WriteError> 
         file.write(&chunk).map_err(&err)?;
     }
     file.finish().map_err(&err)
+}
+
+/// Writes row groups of one schema as one Parquet file, each given as its schema, its
+/// rows and its columns' arrays (see [`ParquetFile::write_arrays`]), so only one group is
+/// in memory as columns at a time. No group: nothing is written.
+pub fn write_parquet_arrays(
+    path: &Path,
+    groups: impl Iterator<Item = PolarsResult<(Schema, usize, Vec<ArrayRef>)>>,
+) -> Result<(), WriteError> {
+    let err = parquet_error(path);
+    let mut file = None;
+    for group in groups {
+        let (schema, rows, arrays) = group.map_err(&err)?;
+        if file.is_none() {
+            file = Some(ParquetFile::create(path, &schema)?);
+        }
+        if let Some(f) = file.as_mut() {
+            f.write_arrays(rows, &arrays).map_err(&err)?;
+        }
+    }
+    if let Some(f) = file {
+        f.finish().map_err(&err)?;
+    }
+    Ok(())
 }
 
 /// Writes frames of one schema as one Parquet file, a row group per frame, so only one

@@ -9,9 +9,12 @@ use rayon::prelude::*;
 
 use std::fmt::Write as _;
 
+use polars_arrow::array::MutableBinaryViewArray;
+use polars_arrow::datatypes::ArrowDataType;
+
 use crate::load::datasets::{
-    float_into, join_into, time_into, write_csv, write_csv_and_parquet, write_parquet,
-    write_parquet_groups, CsvFile, WriteError,
+    dictionary, float_into, join_into, time_into, write_csv, write_csv_and_parquet, write_parquet,
+    write_parquet_arrays, CsvFile, WriteError,
 };
 
 /// One column's values.
@@ -32,6 +35,70 @@ pub enum Values<'a> {
     List(Vec<Vec<String>>),
     /// Lists of text borrowed from the data.
     BorrowedList(Vec<&'a [CompactString]>),
+    /// Text of a few values, as each row's key into `words`: a column of ten million
+    /// cells and a handful of values (the levels of `matches.parquet`). Written to
+    /// Parquet as the dictionary it is: with its words in order of first appearance, as
+    /// [`Values::coded`] makes them, the same dictionary Parquet would make of the text,
+    /// without making or reading the text.
+    Coded { words: Vec<&'a str>, keys: Vec<u32> },
+}
+
+impl<'a> Values<'a> {
+    /// The rows' text as [`Values::Coded`]: each row is an index into `all`, and the
+    /// words come in order of first appearance.
+    pub fn coded(all: &[&'a str], rows: impl Iterator<Item = usize>) -> Values<'a> {
+        let mut key_of = vec![u32::MAX; all.len()];
+        let mut words = Vec::new();
+        let keys = rows
+            .map(|i| {
+                let key = &mut key_of[i];
+                if *key == u32::MAX {
+                    *key = words.len() as u32;
+                    words.push(all[i]);
+                }
+                *key
+            })
+            .collect();
+        Values::Coded { words, keys }
+    }
+}
+
+/// A column of `values` named `name`, as polars holds it.
+fn column(name: &str, values: &Values<'_>) -> Column {
+    let name: PlSmallStr = name.into();
+    match values {
+        Values::Text(x) => Column::new(name, x),
+        Values::Borrowed(x) => Column::new(name, x),
+        Values::BorrowedOpt(x) => Column::new(name, x),
+        Values::UInt(x) => Column::new(name, x),
+        Values::Float(x) => Column::new(name, x),
+        Values::Time(x) => {
+            Int64Chunked::from_iter_options(name, x.iter().map(|t| t.map(|t| t.timestamp_micros())))
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column()
+        }
+        Values::List(x) => {
+            let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
+            for items in x {
+                b.append_values_iter(items.iter().map(String::as_str));
+            }
+            b.finish().into_series().into_column()
+        }
+        Values::BorrowedList(x) => {
+            let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
+            for items in x {
+                b.append_values_iter(items.iter().map(CompactString::as_str));
+            }
+            b.finish().into_series().into_column()
+        }
+        Values::Coded { words, keys } => Column::new(
+            name,
+            keys.iter()
+                .map(|&k| words[k as usize])
+                .collect::<Vec<&str>>(),
+        ),
+    }
 }
 
 /// Named columns of equal length.
@@ -61,39 +128,45 @@ impl<'a> Table<'a> {
         let columns = self
             .columns
             .par_iter()
-            .map(|(name, v)| {
-                let name: PlSmallStr = (*name).into();
-                match v {
-                    Values::Text(x) => Column::new(name, x),
-                    Values::Borrowed(x) => Column::new(name, x),
-                    Values::BorrowedOpt(x) => Column::new(name, x),
-                    Values::UInt(x) => Column::new(name, x),
-                    Values::Float(x) => Column::new(name, x),
-                    Values::Time(x) => Int64Chunked::from_iter_options(
-                        name,
-                        x.iter().map(|t| t.map(|t| t.timestamp_micros())),
+            .map(|(name, v)| column(name, v))
+            .collect();
+        DataFrame::new(self.rows, columns)
+    }
+
+    /// The table as one Parquet row group: its schema, its rows and its columns' arrays
+    /// (a [`Values::Coded`] column's a dictionary array, as Parquet writes it).
+    fn row_group(&self) -> (Schema, usize, Vec<ArrayRef>) {
+        let columns: Vec<(Field, ArrayRef)> = self
+            .columns
+            .par_iter()
+            .map(|(name, v)| match v {
+                Values::Coded { words, keys } => {
+                    let mut values = MutableBinaryViewArray::<str>::with_capacity(words.len());
+                    for w in words {
+                        values.push_value(*w);
+                    }
+                    let array = dictionary(
+                        &ArrowDataType::Utf8View,
+                        keys.clone(),
+                        None,
+                        values.freeze().boxed(),
                     )
-                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-                    .into_series()
-                    .into_column(),
-                    Values::List(x) => {
-                        let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
-                        for items in x {
-                            b.append_values_iter(items.iter().map(String::as_str));
-                        }
-                        b.finish().into_series().into_column()
-                    }
-                    Values::BorrowedList(x) => {
-                        let mut b = ListStringChunkedBuilder::new(name, x.len(), x.len());
-                        for items in x {
-                            b.append_values_iter(items.iter().map(CompactString::as_str));
-                        }
-                        b.finish().into_series().into_column()
-                    }
+                    .expect("every key is a word's");
+                    (Field::new((*name).into(), DataType::String), array.boxed())
+                }
+                _ => {
+                    let c = column(name, v);
+                    let field = Field::new((*name).into(), c.dtype().clone());
+                    let array = c
+                        .as_materialized_series()
+                        .rechunk()
+                        .to_arrow(0, CompatLevel::newest());
+                    (field, array)
                 }
             })
             .collect();
-        DataFrame::new(self.rows, columns)
+        let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().unzip();
+        (Schema::from_iter(fields), self.rows, arrays)
     }
 
     /// Writes the table as Parquet (zstd).
@@ -112,7 +185,7 @@ impl<'a> Table<'a> {
         path: &Path,
         chunks: impl Iterator<Item = Table<'a>>,
     ) -> Result<(), WriteError> {
-        write_parquet_groups(path, chunks.map(|c| c.frame()))
+        write_parquet_arrays(path, chunks.map(|c| Ok(c.row_group())))
     }
 
     /// Writes tables of one schema as one Parquet file and one CSV file (as
@@ -197,6 +270,7 @@ impl<'a> Table<'a> {
                         join_into(buf, x[i].iter().map(CompactString::as_str));
                         buf
                     }
+                    Values::Coded { words, keys } => words[keys[i] as usize],
                 };
                 w.write_field(field)?;
             }
@@ -265,6 +339,63 @@ mod tests {
         );
         Table::write_csv_chunks(&dir.path().join("none.csv"), std::iter::empty()).unwrap();
         assert!(!dir.path().join("none.csv").exists());
+    }
+
+    /// A coded column writes the bytes its text does, in every file and through every
+    /// path, chunked or whole (the name is one Parquet dictionary-encodes).
+    #[test]
+    fn coded_text_writes_the_files_its_text_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        let all = ["match", "review", "non_match", "unused"];
+        let rows: Vec<usize> = (0..1000).map(|i| [2, 2, 0, 1, 2][i % 5]).collect();
+        let table = |rows: &[usize], coded: bool| {
+            let mut t = Table::new(rows.len());
+            let text = if coded {
+                Values::coded(&all, rows.iter().copied())
+            } else {
+                Values::Borrowed(rows.iter().map(|&i| all[i]).collect())
+            };
+            t.add("decision", text)
+                .add("n", Values::UInt((0..rows.len() as u64).collect()));
+            t
+        };
+        let Values::Coded { words, keys } = Values::coded(&all, rows.iter().copied()) else {
+            panic!("coded");
+        };
+        assert_eq!(words, ["non_match", "match", "review"]);
+        assert_eq!(keys[..5], [0, 0, 1, 2, 0]);
+        for (coded, name) in [(true, "coded"), (false, "text")] {
+            let chunks = || rows.chunks(300).map(|r| table(r, coded));
+            Table::write_parquet_chunks(&p(&format!("{name}.parquet")), chunks()).unwrap();
+            Table::write_parquet_and_csv_chunks(
+                &p(&format!("{name}-both.parquet")),
+                &p(&format!("{name}.csv")),
+                chunks(),
+            )
+            .unwrap();
+            table(&rows, coded)
+                .write_parquet(&p(&format!("{name}-whole.parquet")))
+                .unwrap();
+        }
+        for file in ["%.parquet", "%-both.parquet", "%.csv", "%-whole.parquet"] {
+            let read = |name| std::fs::read(p(&file.replace('%', name))).unwrap();
+            assert_eq!(read("coded"), read("text"), "{file}");
+        }
+        let back = ParquetReader::new(std::fs::File::open(p("coded.parquet")).unwrap())
+            .finish()
+            .unwrap();
+        let decisions: Vec<Option<&str>> = back
+            .column("decision")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            decisions,
+            rows.iter().map(|&i| Some(all[i])).collect::<Vec<_>>()
+        );
     }
 
     #[test]
