@@ -56,7 +56,9 @@ pub fn normalize(raw: &str, region: Id) -> Option<NormalizedPhone> {
         Reading::Digits(d) => Some(d),
         Reading::Text(_) => None,
     };
-    if let Some(found) = digits.and_then(|d| usual_number(d, region)) {
+    if let Some(found) =
+        digits.and_then(|d| usual_number(d, region).or_else(|| usual_abroad(d, region)))
+    {
         return Some(found);
     }
     memo().get_or((reading, region), || match digits {
@@ -125,6 +127,36 @@ fn usual_number(d: Digits, region: Id) -> Option<NormalizedPhone> {
         phone: Phone(e164),
         kind: phone_kind(kind),
         country_inferred: false,
+    })
+}
+
+/// A number of one of [`USUAL`]'s countries written in a source of another as its
+/// calling code and national number with no `+` (`447911123456`, `351912345678` in a
+/// US source): what the full path gives, without libphonenumber's parse. The full path
+/// reads such digits as a national number of the source's country first, which is
+/// never valid (it is too long, and it does not start with the source's own calling
+/// code or international prefix), then reads them again after a `+`, and flags the
+/// country as inferred. That second reading is [`usual_number`]'s of the `+` form in
+/// the number's own country: the number's calling code has one main region whose own
+/// patterns type it, or the number takes the full path. Only the bare form: `00` before
+/// the code is the international prefix of some sources' countries, read in the first
+/// reading there. `usual_numbers_read_as_the_parser_reads_them` holds this to the full
+/// path too.
+fn usual_abroad(d: Digits, region: Id) -> Option<NormalizedPhone> {
+    let own = USUAL.iter().find(|(id, ..)| *id == region)?.1;
+    if d.plus {
+        return None;
+    }
+    let (id, ..) = USUAL.iter().find(|&&(_, code, len, _)| {
+        let code_digits = code.ilog10() as u8 + 1;
+        code != own
+            && d.len == code_digits + len
+            && d.value / 10u64.pow(u32::from(len)) == u64::from(code)
+    })?;
+    let found = usual_number(Digits { plus: true, ..d }, *id)?;
+    Some(NormalizedPhone {
+        country_inferred: true,
+        ..found
     })
 }
 
@@ -677,6 +709,11 @@ mod tests {
                     ] {
                         texts.push((text, region));
                     }
+                    // Written as another usual country's number, its code without `+`.
+                    for (_, other, ..) in USUAL {
+                        texts.push((format!("{other}{example}"), region));
+                        texts.push((format!("00{other}{example}"), region));
+                    }
                 }
             }
         }
@@ -693,9 +730,20 @@ mod tests {
                 texts.push((format!("00{code}{digits}"), region));
                 texts.push((format!("+{code} (0){digits}"), region));
                 texts.push((format!("011{code}{digits}"), region));
+                // Numbers of the other usual countries, their code without `+`.
+                for (_, other, other_len, _) in USUAL {
+                    let len = usize::from(other_len) + rng.usize(0..=2) - 1;
+                    let digits: String = (0..len)
+                        .map(|i| char::from(b'0' + rng.u8(u8::from(i == 0)..10)))
+                        .collect();
+                    texts.push((format!("{other}{digits}"), region));
+                    texts.push((format!("{other}0{digits}"), region));
+                    texts.push((format!("00{other}{digits}"), region));
+                }
             }
         }
         let mut fast = [0; 3];
+        let mut abroad = [0; 3];
         for (text, region) in &texts {
             let Reading::Digits(d) = Reading::of(text) else {
                 continue;
@@ -705,11 +753,17 @@ mod tests {
                 assert_eq!(Some(got), want, "{text} in {region:?}");
                 fast[USUAL.iter().position(|u| u.0 == *region).unwrap()] += 1;
             }
+            if let Some(got) = usual_abroad(d, *region) {
+                assert_eq!(Some(got), want, "{text} in {region:?}");
+                abroad[USUAL.iter().position(|u| u.0 == *region).unwrap()] += 1;
+            }
             assert_eq!(normalize(text, *region), want, "{text} in {region:?}");
             // Other regions always take the full path.
             assert_eq!(usual_number(d, Id::CA), None);
+            assert_eq!(usual_abroad(d, Id::CA), None);
         }
         assert!(fast.iter().all(|&n| n > 300), "{fast:?}");
+        assert!(abroad.iter().all(|&n| n > 300), "{abroad:?}");
     }
 
     fn e164(raw: &str, region: &str) -> Option<String> {
