@@ -3,8 +3,10 @@
 //!
 //! A lead is a 688-byte struct and its strings, about 1.2 KB at a million leads; packed,
 //! 320-470 bytes. The run packs each batch's leads (with their keys, [`KeyedLeads`]) as
-//! soon as the batch is read; folding unpacks each record once, in key order, a window
-//! at a time, and packs the folded leads again as their match records are made. They
+//! soon as the batch is read; folding reads the records in key order, a window at a
+//! time, and packs the folded leads again as their match records are made: a lead of
+//! one record keeps its bytes (its match record is made from its head, [`head_of`]),
+//! and only the records of leads of several records are unpacked and merged. They
 //! are unpacked where they are read again: the golden records of contacts of several
 //! leads (their members, one at a time), `review.csv` (the review pairs' leads) and the
 //! leads' files (a window of a few thousand at a time, each freed once its rows are

@@ -275,7 +275,7 @@ pub fn run(
 
     let mut timings = Timings::default();
     // Each batch's leads, packed once the batch is read (the sources' index of each):
-    // fold unpacks each one once, in key order.
+    // fold reads each one once, in key order (unpacking only those it merges).
     let mut parts: Vec<KeyedLeads> = Vec::new();
     let mut part_sources: Vec<usize> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
