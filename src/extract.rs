@@ -320,7 +320,7 @@ pub fn field_names(file: &FileData, is_record: IsRecord) -> Vec<String> {
         chunk: CHUNK,
     };
     cx.first_record(first)
-        .map(|fields| fields.keys().cloned().collect())
+        .map(|fields| fields.keys().map(String::from).collect())
         .unwrap_or_default()
 }
 
@@ -947,7 +947,7 @@ fn csv_row<'a>(
     let mut fields = FieldMap::new();
     for (name, value) in headers.iter().zip(record.iter()) {
         if !value.trim().is_empty() {
-            fields.insert(name.clone(), Value::String(value.to_string()));
+            fields.insert(name.as_str().into(), Value::String(value.to_string()));
         }
     }
     if fields.is_empty() {
@@ -1169,7 +1169,7 @@ mod tests {
                         rec.line,
                         rec.fields
                             .iter()
-                            .map(|(k, v)| (k.clone(), v.to_string()))
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
                             .filter(|(k, _)| k != "padding")
                             .collect(),
                     )),

@@ -3,6 +3,7 @@
 //! Each accessor takes a field out of the record (so what is left over can be kept in
 //! `custom`) and turns a wrong type into a `wrong_type` reject that names the field.
 
+use compact_str::CompactString;
 use serde_json::{Map, Value};
 
 use crate::extract::Record;
@@ -198,11 +199,12 @@ impl<'r> Fields<'r> {
 pub fn keep_in_custom(
     lead: &mut Lead,
     prefix: &str,
-    map: impl IntoIterator<Item = (String, Value)>,
+    map: impl IntoIterator<Item = (impl AsRef<str>, Value)>,
 ) {
-    let mut kept: Vec<(String, String)> = Vec::new();
+    let mut kept: Vec<(CompactString, String)> = Vec::new();
     for (k, v) in map {
-        if redact::is_secret_key(&k) {
+        let k = k.as_ref();
+        if redact::is_secret_key(k) {
             continue;
         }
         let value = match v {
@@ -211,9 +213,9 @@ pub fn keep_in_custom(
             other => other.to_string(),
         };
         let key = if prefix.is_empty() {
-            k
+            CompactString::from(k)
         } else {
-            format!("{prefix}{k}")
+            compact_str::format_compact!("{prefix}{k}")
         };
         kept.push((key, value));
     }

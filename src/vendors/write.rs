@@ -92,15 +92,13 @@ impl Draft {
     /// Sets a text field ("" when `value` is none or blank).
     pub fn text(&mut self, field: &str, value: Option<&str>) {
         let v = value.map(str::trim).unwrap_or("");
-        self.body
-            .insert(field.to_string(), Value::String(v.to_string()));
+        self.body.insert(field.into(), Value::String(v.to_string()));
     }
 
     /// Sets a text field only when `value` has something.
     pub fn text_if(&mut self, field: &str, value: Option<&str>) {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            self.body
-                .insert(field.to_string(), Value::String(v.to_string()));
+            self.body.insert(field.into(), Value::String(v.to_string()));
         }
     }
 
@@ -115,10 +113,9 @@ impl Draft {
                 field: field.to_string(),
                 note: format!("truncated from {count} to {max} characters ({vendor_rule})"),
             });
-            self.body.insert(field.to_string(), Value::String(cut));
+            self.body.insert(field.into(), Value::String(cut));
         } else {
-            self.body
-                .insert(field.to_string(), Value::String(v.to_string()));
+            self.body.insert(field.into(), Value::String(v.to_string()));
         }
     }
 
@@ -152,9 +149,9 @@ pub fn is_empty(v: &Value) -> bool {
 pub fn changed_fields(desired: &Body, current: &Body, never: &[&str]) -> Vec<String> {
     desired
         .iter()
-        .filter(|(k, v)| !never.contains(&k.as_str()) && !is_empty(v))
-        .filter(|(k, v)| current.get(k.as_str()) != Some(v))
-        .map(|(k, _)| k.clone())
+        .filter(|(k, v)| !never.contains(k) && !is_empty(v))
+        .filter(|(k, v)| current.get(k) != Some(v))
+        .map(|(k, _)| k.to_string())
         .collect()
 }
 
@@ -163,8 +160,8 @@ pub fn changed_fields(desired: &Body, current: &Body, never: &[&str]) -> Vec<Str
 pub fn overlay(current: &Body, desired: &Body, keep_current: &[&str]) -> Body {
     let mut out = desired.clone();
     for (k, v) in out.iter_mut() {
-        let keep = keep_current.contains(&k.as_str()) || is_empty(v);
-        if let Some(cur) = current.get(k.as_str()).filter(|c| keep && !is_empty(c)) {
+        let keep = keep_current.contains(&k) || is_empty(v);
+        if let Some(cur) = current.get(k).filter(|c| keep && !is_empty(c)) {
             *v = cur.clone();
         }
     }

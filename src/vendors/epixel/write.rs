@@ -151,7 +151,7 @@ pub fn update(d: &Draft, current: &Body, target_id: &str, _ctx: &WriteContext<'_
     let mut body = overlay(current, &d.body, &[]);
     for (k, v) in current {
         if !body.contains_key(k) {
-            body.insert(k.clone(), v.clone());
+            body.insert(k.into(), v.clone());
         }
     }
     body.insert("slug".into(), target_id.into());

@@ -264,7 +264,7 @@ pub fn update(d: &Draft, current: &Body, target_id: &str, _ctx: &WriteContext<'_
         body.insert(f.into(), v.into());
     }
     for f in &send {
-        body.insert(f.clone(), d.body[f.as_str()].clone());
+        body.insert(f.as_str().into(), d.body[f.as_str()].clone());
     }
     let notes = not_sent
         .into_iter()

@@ -174,7 +174,7 @@ pub fn validate(r: &Request) -> Vec<Violation> {
             )),
         }
     }
-    if let Some(extra) = r.body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(extra) = r.body.keys().find(|k| !FIELDS.contains(k)) {
         out.push(Violation::new(extra, "not a create-lead form field"));
     }
     let created = get(&r.body, "lead_created_datetime");
