@@ -63,7 +63,12 @@ impl FieldMap {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        if self.names & bit(key) == 0 {
+        self.find(key, bit(key))
+    }
+
+    /// The place of `key`, whose [`bit`] is `b`.
+    fn find(&self, key: &str, b: u128) -> Option<usize> {
+        if self.names & b == 0 {
             return None;
         }
         self.fields.iter().position(|(k, _)| k == key)
@@ -83,10 +88,8 @@ impl FieldMap {
     /// it replaced.
     pub fn insert(&mut self, key: CompactString, value: Value) -> Option<Value> {
         let b = bit(&key);
-        if self.names & b != 0 {
-            if let Some(i) = self.fields.iter().position(|(k, _)| *k == key) {
-                return Some(std::mem::replace(&mut self.fields[i].1, value));
-            }
+        if let Some(i) = self.find(&key, b) {
+            return Some(std::mem::replace(&mut self.fields[i].1, value));
         }
         self.names |= b;
         self.fields.push((key, value));

@@ -26,7 +26,7 @@ const FOLDED_FROM_LIMIT: usize = 20;
 /// A folded lead: a lead of one record, still packed as it was read (most leads: fold
 /// leaves them as they are, and they need not be unpacked and packed again), or the lead
 /// of several records, merged.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum FoldedLead<'a> {
     /// The packed bytes of a lead of one record.
     Alone(Cow<'a, [u8]>),
@@ -327,7 +327,7 @@ mod tests {
         let by_items = try_fold(packed(), 3, |window| {
             for item in &window {
                 kinds.push(matches!(item, FoldedLead::Merged(_)));
-                assert_eq!(item.head(), LeadHead::of(&item_lead(item)));
+                assert_eq!(item.head(), LeadHead::of(&item.clone().into_lead()));
                 bytes.push(item.pack_into(vec![7]));
             }
             seen.extend(window.into_iter().map(FoldedLead::into_lead));
@@ -341,13 +341,6 @@ mod tests {
         assert_eq!(seen[1].city.as_deref(), Some("Leeds"));
         // An error ends the fold and is the fold's.
         assert_eq!(try_fold(packed(), 1, |_| Err("stop")), Err("stop"));
-    }
-
-    fn item_lead(item: &FoldedLead<'_>) -> Lead {
-        match item {
-            FoldedLead::Alone(bytes) => packed::decode(bytes),
-            FoldedLead::Merged(lead) => (**lead).clone(),
-        }
     }
 
     fn lead(id: &str, line: u64) -> Lead {

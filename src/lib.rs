@@ -12,7 +12,8 @@
 //! only thing stages pass between them.
 
 /// A closed vocabulary: an enum with its output names (`as_str`, `Display`, serde in
-/// snake_case), every value in order (`ALL`) and each value's position (`index`). Used for
+/// snake_case), every value in order (`ALL`), their names in order (`NAMES`) and each
+/// value's position (`index`). Used for
 /// our lead vocabularies and for the dedupe comparison levels.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -26,6 +27,10 @@ macro_rules! vocabulary {
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Every value's output name, in declaration order (`NAMES[v.index()]` is
+            /// `v.as_str()`).
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             /// The name written to outputs.
             pub fn as_str(self) -> &'static str {

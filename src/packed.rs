@@ -156,13 +156,12 @@ impl PackedLeads {
     /// `put` appends an item's packed lead to a buffer and gives the buffer back.
     pub fn append_with<T: Sync>(
         &mut self,
-        mut leads: &[T],
+        mut items: &[T],
         put: impl Fn(&T, Vec<u8>) -> Vec<u8> + Sync,
     ) {
-        let encode = &put;
         let filled = self.len() % PER_BUFFER;
         if filled > 0 {
-            let take = (PER_BUFFER - filled).min(leads.len());
+            let take = (PER_BUFFER - filled).min(items.len());
             let last = self
                 .buffers
                 .last_mut()
@@ -170,22 +169,22 @@ impl PackedLeads {
                 .take()
                 .expect("the last buffer is held");
             let mut out = last.into_vec();
-            for lead in &leads[..take] {
+            for item in &items[..take] {
                 self.starts
                     .push(u32::try_from(out.len()).expect("a buffer under 4 GB"));
-                out = encode(lead, out);
+                out = put(item, out);
             }
             *self.buffers.last_mut().expect("a last buffer") = Some(out.into_boxed_slice());
-            leads = &leads[take..];
+            items = &items[take..];
         }
-        let encoded: Vec<(Box<[u8]>, Vec<u32>)> = leads
+        let encoded: Vec<(Box<[u8]>, Vec<u32>)> = items
             .par_chunks(PER_BUFFER)
             .map(|chunk| {
                 let mut out = Vec::with_capacity(chunk.len() * 512);
                 let mut starts = Vec::with_capacity(chunk.len());
-                for lead in chunk {
+                for item in chunk {
                     starts.push(u32::try_from(out.len()).expect("a buffer under 4 GB"));
-                    out = encode(lead, out);
+                    out = put(item, out);
                 }
                 (out.into_boxed_slice(), starts)
             })

@@ -93,28 +93,13 @@ const LEVEL_OF: [fn(&Levels) -> &'static str; 5] = [
 
 /// Each comparator's level names, and the index of a pair's level among them, in
 /// [`COMPARATORS`] order: `matches.parquet`'s level columns are written as the indices.
-type LevelIndex = (fn() -> Vec<&'static str>, fn(&Levels) -> usize);
+type LevelIndex = (&'static [&'static str], fn(&Levels) -> usize);
 const LEVEL_INDEX: [LevelIndex; 5] = [
-    (
-        || PhoneLevel::ALL.iter().map(|l| l.as_str()).collect(),
-        |l| l.phone.index(),
-    ),
-    (
-        || EmailLevel::ALL.iter().map(|l| l.as_str()).collect(),
-        |l| l.email.index(),
-    ),
-    (
-        || FirstNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
-        |l| l.first.index(),
-    ),
-    (
-        || LastNameLevel::ALL.iter().map(|l| l.as_str()).collect(),
-        |l| l.last.index(),
-    ),
-    (
-        || PlaceLevel::ALL.iter().map(|l| l.as_str()).collect(),
-        |l| l.place.index(),
-    ),
+    (PhoneLevel::NAMES, |l| l.phone.index()),
+    (EmailLevel::NAMES, |l| l.email.index()),
+    (FirstNameLevel::NAMES, |l| l.first.index()),
+    (LastNameLevel::NAMES, |l| l.last.index()),
+    (PlaceLevel::NAMES, |l| l.place.index()),
 ];
 
 fn names_of(levels: &Levels) -> [&'static str; 5] {
@@ -204,10 +189,10 @@ pub fn matches_table<'a>(keys: &'a LeadKeys, pairs: &[ScoredPair], model: &Model
         ),
     );
     for c in 0..COMPARATORS.len() {
-        let (names, index) = &LEVEL_INDEX[c];
+        let (names, index) = LEVEL_INDEX[c];
         t.add(
             LEVEL_COLUMNS[c],
-            Values::coded(&names(), pairs.iter().map(|p| index(&p.levels))),
+            Values::coded(names, pairs.iter().map(|p| index(&p.levels))),
         );
         t.add(
             WEIGHT_COLUMNS[c],

@@ -823,21 +823,12 @@ pub fn write_parquet_arrays(
     path: &Path,
     groups: impl Iterator<Item = PolarsResult<(Schema, usize, Vec<ArrayRef>)>>,
 ) -> Result<(), WriteError> {
-    let err = parquet_error(path);
-    let mut file = None;
-    for group in groups {
-        let (schema, rows, arrays) = group.map_err(&err)?;
-        if file.is_none() {
-            file = Some(ParquetFile::create(path, &schema)?);
-        }
-        if let Some(f) = file.as_mut() {
-            f.write_arrays(rows, &arrays).map_err(&err)?;
-        }
-    }
-    if let Some(f) = file {
-        f.finish().map_err(&err)?;
-    }
-    Ok(())
+    write_row_groups(
+        path,
+        groups,
+        |(schema, ..)| schema,
+        |file, (_, rows, arrays)| file.write_arrays(*rows, arrays),
+    )
 }
 
 /// Writes frames of one schema as one Parquet file, a row group per frame, so only one
@@ -846,15 +837,26 @@ pub fn write_parquet_groups(
     path: &Path,
     frames: impl Iterator<Item = PolarsResult<DataFrame>>,
 ) -> Result<(), WriteError> {
+    write_row_groups(path, frames, |df| df.schema(), ParquetFile::write)
+}
+
+/// Writes `groups` as one Parquet file, created with the first group's `schema` and
+/// given each group through `write`. No group: nothing is written.
+fn write_row_groups<G>(
+    path: &Path,
+    groups: impl Iterator<Item = PolarsResult<G>>,
+    schema: fn(&G) -> &Schema,
+    write: fn(&mut ParquetFile, &G) -> PolarsResult<()>,
+) -> Result<(), WriteError> {
     let err = parquet_error(path);
     let mut file = None;
-    for df in frames {
-        let df = df.map_err(&err)?;
+    for group in groups {
+        let group = group.map_err(&err)?;
         if file.is_none() {
-            file = Some(ParquetFile::create(path, df.schema())?);
+            file = Some(ParquetFile::create(path, schema(&group))?);
         }
         if let Some(f) = file.as_mut() {
-            f.write(&df).map_err(&err)?;
+            write(f, &group).map_err(&err)?;
         }
     }
     if let Some(f) = file {
