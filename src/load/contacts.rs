@@ -161,33 +161,31 @@ pub fn matches_table<'a>(keys: &'a LeadKeys, pairs: &[ScoredPair], model: &Model
     let scorer = model.scorer();
     let scores: Vec<Score> = pairs.iter().map(|p| p.score(&scorer)).collect();
     let mut t = Table::new(pairs.len());
-    t.add(
-        "lead_key_a",
-        Values::Borrowed(pairs.iter().map(|p| key(p.a)).collect()),
-    )
-    .add(
-        "lead_key_b",
-        Values::Borrowed(pairs.iter().map(|p| key(p.b)).collect()),
-    )
-    .add(
-        "prior_weight",
-        Values::Float(vec![Some(model.prior_weight()); pairs.len()]),
-    )
-    .add(
-        "weight",
-        Values::Float(scores.iter().map(|s| Some(s.weight)).collect()),
-    )
-    .add(
-        "probability",
-        Values::Float(scores.iter().map(|s| Some(s.probability)).collect()),
-    )
-    .add(
-        "decision",
-        Values::coded(
-            &Decision::ALL.map(Decision::as_str),
-            pairs.iter().map(|p| p.decision as usize),
-        ),
-    );
+    let firsts: Vec<u32> = pairs.iter().map(|p| p.a).collect();
+    t.add("lead_key_a", Values::coded_by_id(&firsts, key))
+        .add(
+            "lead_key_b",
+            Values::Borrowed(pairs.iter().map(|p| key(p.b)).collect()),
+        )
+        .add(
+            "prior_weight",
+            Values::Float(vec![Some(model.prior_weight()); pairs.len()]),
+        )
+        .add(
+            "weight",
+            Values::Float(scores.iter().map(|s| Some(s.weight)).collect()),
+        )
+        .add(
+            "probability",
+            Values::Float(scores.iter().map(|s| Some(s.probability)).collect()),
+        )
+        .add(
+            "decision",
+            Values::coded(
+                &Decision::ALL.map(Decision::as_str),
+                pairs.iter().map(|p| p.decision as usize),
+            ),
+        );
     for c in 0..COMPARATORS.len() {
         let (names, index) = LEVEL_INDEX[c];
         t.add(

@@ -61,6 +61,37 @@ impl<'a> Values<'a> {
             .collect();
         Values::Coded { words, keys }
     }
+
+    /// Text named by ids, each id one word and each word one id (a lead's index and its
+    /// key), as [`Values::Coded`] with the dictionary the text itself would get from
+    /// `vocabulary` in `datasets.rs` (what `leadrecon merge` writes from the parts'
+    /// text): words in order of first appearance, or no dictionary but the text when a
+    /// column of more than 128 rows is more than half distinct words. Sorted ids (the
+    /// first lead of `matches.parquet`'s pairs) come in runs: a row is compared with the
+    /// row before, and only an id that starts a run is looked up.
+    pub fn coded_by_id(ids: &[u32], word: impl Fn(u32) -> &'a str) -> Values<'a> {
+        let rows = ids.len();
+        let too_many = |words: usize| rows > 128 && words * 2 > rows;
+        let mut key_of: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+        let mut words: Vec<&'a str> = Vec::new();
+        let mut keys: Vec<u32> = Vec::with_capacity(rows);
+        let mut last: Option<(u32, u32)> = None;
+        for &id in ids {
+            let key = match last {
+                Some((before, key)) if before == id => key,
+                _ => *key_of.entry(id).or_insert_with(|| {
+                    words.push(word(id));
+                    words.len() as u32 - 1
+                }),
+            };
+            if too_many(words.len()) {
+                return Values::Borrowed(ids.iter().map(|&id| word(id)).collect());
+            }
+            last = Some((id, key));
+            keys.push(key);
+        }
+        Values::Coded { words, keys }
+    }
 }
 
 /// A column of `values` named `name`, as polars holds it.
@@ -396,6 +427,62 @@ mod tests {
             decisions,
             rows.iter().map(|&i| Some(all[i])).collect::<Vec<_>>()
         );
+    }
+
+    /// Text coded by ids writes the bytes its text does (the text's own dictionary, or
+    /// none where the text gets none): ids in runs (each word over several rows, as the
+    /// first leads of sorted pairs), an id met again after other runs, a short column
+    /// of distinct words and a long one, more than half distinct.
+    #[test]
+    fn text_coded_by_id_writes_the_files_its_text_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        let names: Vec<String> = (0..3000).map(|i| format!("realgeeks:{i:032x}")).collect();
+        let word = |id: u32| names[id as usize].as_str();
+        let runs: Vec<u32> = (0..2000u32)
+            .map(|i| (i / 7) * 3 % 2000)
+            .chain([0, 3, 855, 0])
+            .collect();
+        let short: Vec<u32> = (0..100).collect();
+        let distinct: Vec<u32> = (0..1000).map(|i| i * 2 % 3000).collect();
+        let coded = |ids: &[u32]| matches!(Values::coded_by_id(ids, word), Values::Coded { .. });
+        assert!(coded(&runs) && coded(&short) && !coded(&distinct));
+        let Values::Coded { words, keys } = Values::coded_by_id(&runs[1995..], word) else {
+            panic!("coded");
+        };
+        assert_eq!(words, [word(855), word(0), word(3)]);
+        assert_eq!(keys, [0, 0, 0, 0, 0, 1, 2, 0, 1]);
+        for (case, ids) in [("runs", &runs), ("short", &short), ("distinct", &distinct)] {
+            for by_id in [true, false] {
+                let table = |ids: &[u32]| {
+                    let mut t = Table::new(ids.len());
+                    let text = if by_id {
+                        Values::coded_by_id(ids, word)
+                    } else {
+                        Values::Borrowed(ids.iter().map(|&i| word(i)).collect())
+                    };
+                    t.add("lead_key_a", text);
+                    t
+                };
+                let name = format!("{case}-{by_id}.parquet");
+                Table::write_parquet_chunks(&p(&name), ids.chunks(700).map(table)).unwrap();
+            }
+            let read = |by_id: bool| std::fs::read(p(&format!("{case}-{by_id}.parquet"))).unwrap();
+            assert_eq!(read(true), read(false), "{case}");
+            let back = ParquetReader::new(
+                std::fs::File::open(p(&format!("{case}-true.parquet"))).unwrap(),
+            )
+            .finish()
+            .unwrap();
+            let text: Vec<Option<&str>> = back
+                .column("lead_key_a")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .collect();
+            assert_eq!(text, ids.iter().map(|&i| Some(word(i))).collect::<Vec<_>>());
+        }
     }
 
     #[test]
