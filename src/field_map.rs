@@ -55,7 +55,7 @@ impl FieldMap {
     }
 
     /// Room for `n` fields.
-    fn with_capacity(n: usize) -> FieldMap {
+    pub fn with_capacity(n: usize) -> FieldMap {
         FieldMap {
             fields: Vec::with_capacity(n),
             names: 0,

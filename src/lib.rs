@@ -60,6 +60,7 @@ pub mod extract;
 pub mod field_map;
 pub mod fold;
 pub mod hex;
+pub mod json;
 pub mod lead;
 pub mod load;
 pub mod memo;

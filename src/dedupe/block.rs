@@ -282,7 +282,8 @@ fn block_pairs(group: &[(u64, u64, u32)], limits: Limits, split: Option<u32>) ->
     } else {
         limits.window + 1
     };
-    let mut out = Vec::new();
+    // Each record meets at most `reach - 1` others after it.
+    let mut out = Vec::with_capacity(ids.len() * (reach - 1));
     for (n, &a) in ids.iter().enumerate() {
         for &b in ids.iter().skip(n + 1).take(reach - 1) {
             let pair = (a.min(b), a.max(b));

@@ -165,7 +165,9 @@ impl Contact {
                 m.end()
             }
         }
-        serde_json::to_string(&View(self)).unwrap_or_default()
+        // Each field's name and lead key (lead keys are up to about 45 bytes).
+        let room = 2 + 64 * self.provenance.iter().count();
+        crate::json::to_string_with_capacity(&View(self), room).unwrap_or_default()
     }
 }
 

@@ -114,8 +114,9 @@ type Row<'a> = [Cell<'a>; LEAD_COLUMNS.len()];
 
 fn cells<'a>(lead: &'a Lead, source_names: &'a [String]) -> Row<'a> {
     use Cell::*;
-    let custom =
-        (!lead.custom.is_empty()).then(|| serde_json::to_string(&lead.custom).unwrap_or_default());
+    // Room for most leads' extra fields (about 150 bytes of JSON on average).
+    let custom = (!lead.custom.is_empty())
+        .then(|| crate::json::to_string_with_capacity(&lead.custom, 256).unwrap_or_default());
     [
         Text(Some(&lead.lead_key)),
         Text(lead.system.map(|s| s.as_str())),

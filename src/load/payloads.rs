@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::lead::System;
 use crate::load::datasets::WriteError;
 use crate::state::Sent;
-use crate::vendors::write::{Adjustment, Op, Plan, Violation};
+use crate::vendors::write::{Op, Plan};
 
 /// What was planned for one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -65,9 +65,82 @@ struct Line<'a> {
     target_id: Option<&'a str>,
     body: &'a RawValue,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    adjustments: &'a [Adjustment],
+    adjustments: &'a [&'a RawValue],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    violations: &'a [Violation],
+    violations: &'a [&'a RawValue],
+}
+
+/// Adjustments and violations as JSON, each distinct one serialized once per thread and
+/// its text reused: a run's lines say the same few things over and over (most of a
+/// million Lead.Pro lines break the advert-address rule, or had their source sent as
+/// `homepage`), and escaping the same words again for every line was most of the cost of
+/// writing those lines. At most [`Said::MOST`] are kept: past that (notes that quote a
+/// contact's own values), the rest are serialized where they are said.
+#[derive(Default)]
+struct Said {
+    /// The kept ones, under a hash of their kind, field and words.
+    kept: foldhash::HashMap<u64, Vec<Kept>>,
+    held: usize,
+}
+
+/// A kept adjustment or violation: whether it is a violation, its field, its words and
+/// its JSON.
+type Kept = (bool, Box<str>, Box<str>, Box<RawValue>);
+
+/// Where a line's adjustment or violation has its JSON.
+enum SaidAt {
+    /// Kept: under this hash, at this place.
+    Kept(u64, usize),
+    /// Made for this line: at this place among them.
+    Made(usize),
+}
+
+impl Said {
+    const MOST: usize = 4096;
+
+    /// Where the JSON of `value` is (a violation or not, of `field`, saying `text`),
+    /// keeping it if it is new and there is room, else making it into `made`.
+    fn place(
+        &mut self,
+        violation: bool,
+        field: &str,
+        text: &str,
+        value: &impl Serialize,
+        made: &mut Vec<Box<RawValue>>,
+    ) -> SaidAt {
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::with_seed(0x5a1d).hash_one((violation, field, text));
+        let found = self.kept.get(&hash).and_then(|kept| {
+            kept.iter()
+                .position(|(v, f, t, _)| *v == violation && &**f == field && &**t == text)
+        });
+        let json = || serde_json::value::to_raw_value(value).expect("notes serialize");
+        match found {
+            Some(at) => SaidAt::Kept(hash, at),
+            None if self.held < Said::MOST => {
+                let kept = self.kept.entry(hash).or_default();
+                kept.push((violation, field.into(), text.into(), json()));
+                self.held += 1;
+                SaidAt::Kept(hash, kept.len() - 1)
+            }
+            None => {
+                made.push(json());
+                SaidAt::Made(made.len() - 1)
+            }
+        }
+    }
+
+    /// The JSON at `at`.
+    fn at<'a>(&'a self, at: &SaidAt, made: &'a [Box<RawValue>]) -> &'a RawValue {
+        match *at {
+            SaidAt::Kept(hash, i) => &self.kept[&hash][i].3,
+            SaidAt::Made(i) => &made[i],
+        }
+    }
+}
+
+thread_local! {
+    static SAID: std::cell::RefCell<Said> = std::cell::RefCell::new(Said::default());
 }
 
 #[derive(Serialize)]
@@ -163,11 +236,14 @@ pub fn render(
         Plan::Skip(reason) => Rendered {
             kind: LineKind::Skipped,
             matched,
-            line: Some(json(&Skipped {
-                contact_id: &contact_id,
-                target_id: target_id.as_deref(),
-                reason: &reason,
-            })),
+            line: Some(json(
+                &Skipped {
+                    contact_id: &contact_id,
+                    target_id: target_id.as_deref(),
+                    reason: &reason,
+                },
+                128 + reason.len(),
+            )),
             sent: None,
         },
         Plan::Send {
@@ -193,17 +269,38 @@ pub fn render(
             } else {
                 LineKind::Update
             };
-            let line = json(&Line {
-                op: request.op,
-                method: request.method,
-                path: &request.path,
-                content_type: request.content_type,
-                idempotency_key: &key,
-                contact_id: &contact_id,
-                target_id: target_id.as_deref(),
-                body: &body,
-                adjustments: &adjustments,
-                violations: &violations,
+            // Room for the body and the rest of the line (about 200 bytes, and each
+            // adjustment's or violation's field and note).
+            let room = body.get().len() + 256 + 128 * (adjustments.len() + violations.len());
+            let line = SAID.with_borrow_mut(|said| {
+                let mut made = Vec::new();
+                let adjusted: Vec<SaidAt> = adjustments
+                    .iter()
+                    .map(|a| said.place(false, &a.field, &a.note, a, &mut made))
+                    .collect();
+                let broken: Vec<SaidAt> = violations
+                    .iter()
+                    .map(|v| said.place(true, &v.field, &v.message, v, &mut made))
+                    .collect();
+                let json_of = |places: &[SaidAt]| -> Vec<&RawValue> {
+                    places.iter().map(|at| said.at(at, &made)).collect()
+                };
+                let (adjustments, violations) = (json_of(&adjusted), json_of(&broken));
+                json(
+                    &Line {
+                        op: request.op,
+                        method: request.method,
+                        path: &request.path,
+                        content_type: request.content_type,
+                        idempotency_key: &key,
+                        contact_id: &contact_id,
+                        target_id: target_id.as_deref(),
+                        body: &body,
+                        adjustments: &adjustments,
+                        violations: &violations,
+                    },
+                    room,
+                )
             });
             let sent = (keep_sent && violations.is_empty()).then(|| {
                 let op = if request.op == Op::Create {
@@ -229,8 +326,8 @@ pub fn render(
     }
 }
 
-fn json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("payload lines serialize")
+fn json<T: Serialize>(value: &T, room: usize) -> String {
+    crate::json::to_string_with_capacity(value, room).expect("payload lines serialize")
 }
 
 /// Writes one target's four files into a folder, a rendered line at a time, in the order
@@ -314,5 +411,80 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
     move |source| WriteError::Io {
         path: path.display().to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field_map::FieldMap;
+    use crate::vendors::write::{Adjustment, Request, Violation};
+
+    /// Lines say their adjustments and violations as serde_json does, whether each one's
+    /// JSON was kept from an earlier line, kept now, or made for this line once
+    /// [`Said::MOST`] are kept (the same line mixes them), with quotes and control
+    /// characters in the words.
+    #[test]
+    fn kept_notes_write_the_lines_serde_json_does() {
+        for i in 0..Said::MOST + 40 {
+            let mut body = FieldMap::new();
+            body.insert(
+                "first_name".into(),
+                serde_json::Value::from(format!("Ann {i}")),
+            );
+            let adjustments = vec![
+                Adjustment {
+                    field: "type".into(),
+                    note: "no buyer-and-seller type: sent as sale".into(),
+                },
+                Adjustment {
+                    field: "source".into(),
+                    note: format!("`Open \"House\" {i}`\n is not a source: sent as homepage"),
+                },
+            ];
+            let violations = if i % 3 == 0 {
+                vec![Violation::new("phone", "digits only, at most 15\t(\u{1})")]
+            } else {
+                vec![]
+            };
+            let request = Request {
+                op: Op::Create,
+                method: "POST",
+                path: "api/v103/leads".into(),
+                content_type: "application/json",
+                body,
+            };
+            let text = serde_json::to_string(&request.body).unwrap();
+            let contact_id = format!("c-{i:012x}");
+            let key = key_of(System::Leadpro, Op::Create, &contact_id, None, &text);
+            // The whole line as one value (its keys in order), notes serialized in place.
+            let mut want = serde_json::json!({
+                "op": "create",
+                "method": "POST",
+                "path": "api/v103/leads",
+                "content_type": "application/json",
+                "idempotency_key": key,
+                "contact_id": contact_id,
+                "target_id": null,
+                "body": request.body,
+                "adjustments": adjustments,
+            });
+            if !violations.is_empty() {
+                want["violations"] = serde_json::json!(violations);
+            }
+            let want = serde_json::to_string(&want).unwrap();
+            let planned = Planned {
+                contact_id,
+                target_id: None,
+                plan: Plan::Send {
+                    request,
+                    adjustments,
+                    violations,
+                },
+            };
+            let rendered = render(System::Leadpro, planned, None, false);
+            assert_eq!(rendered.line.as_deref(), Some(want.as_str()), "line {i}");
+        }
+        SAID.with_borrow(|said| assert_eq!(said.held, Said::MOST));
     }
 }
