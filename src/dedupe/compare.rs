@@ -479,13 +479,26 @@ fn email_pair(a: &PreparedEmail, b: &PreparedEmail) -> EmailLevel {
 pub fn local_is_name(email: &str, first: &str, last: &str) -> bool {
     // Made once per record (a million times in a big run): the forms are compared as
     // letter sequences, without building them.
-    fn letters(s: &str) -> impl Iterator<Item = char> + Clone + '_ {
-        s.chars().filter(|c| c.is_alphabetic())
-    }
     let Some((local, _)) = email.rsplit_once('@') else {
         return false;
     };
-    let (f, l, local) = (letters(first), letters(last), letters(local));
+    if local.is_ascii() && first.is_ascii() && last.is_ascii() {
+        // Most addresses and names: their letters are bytes, read without decoding
+        // characters or looking each up in Unicode's table of letters.
+        fn letters(s: &str) -> impl Iterator<Item = u8> + Clone + '_ {
+            s.bytes().filter(u8::is_ascii_alphabetic)
+        }
+        return local_is_form(letters(local), letters(first), letters(last));
+    }
+    fn letters(s: &str) -> impl Iterator<Item = char> + Clone + '_ {
+        s.chars().filter(|c| c.is_alphabetic())
+    }
+    local_is_form(letters(local), letters(first), letters(last))
+}
+
+/// Whether the letters of an email's local part are those of a form of the name: first
+/// and last (either order), an initial and the other, or one of them alone.
+fn local_is_form<T: PartialEq, I: Iterator<Item = T> + Clone>(local: I, f: I, l: I) -> bool {
     if local.clone().next().is_none() || (f.clone().next().is_none() && l.clone().next().is_none())
     {
         return false;
