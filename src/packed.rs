@@ -109,6 +109,23 @@ impl Spilled {
     }
 }
 
+/// Full buffers taken by [`PackedLeads::spill_later`], each with its place in the file.
+#[must_use = "the buffers' leads read back only once the job has written them"]
+pub struct SpillJob {
+    file: std::sync::Arc<std::fs::File>,
+    writes: Vec<(u64, Box<[u8]>)>,
+}
+
+impl SpillJob {
+    /// Writes the buffers at their places, then frees them.
+    pub fn write(self) -> std::io::Result<()> {
+        for (offset, buffer) in &self.writes {
+            write_at(&self.file, buffer, *offset)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads `buf.len()` bytes at `offset` of `file`, from any thread.
 fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -255,17 +272,31 @@ impl PackedLeads {
     /// there is one), so that the packed leads take next to no memory while others are
     /// worked on: the last, partly filled buffer stays, for [`PackedLeads::append`]. The
     /// leads read the same after, from the file. Only on Unix (positioned reads from
-    /// any thread): elsewhere the leads stay in memory.
+    /// any thread): elsewhere the leads stay in memory. An error opening the file leaves
+    /// every buffer held; an error writing it loses the buffers' leads (the caller stops
+    /// on it).
     pub fn spill(
         &mut self,
         open: impl FnOnce() -> std::io::Result<std::fs::File>,
     ) -> std::io::Result<()> {
+        self.spill_later(open)?.map_or(Ok(()), SpillJob::write)
+    }
+
+    /// [`PackedLeads::spill`] with the writing left to the caller, to do on another
+    /// thread while it goes on: the buffers are taken at once and their places in the
+    /// file kept, and none of their leads may be read before [`SpillJob::write`] has
+    /// returned `Ok` (they would read what the file holds there: nothing yet). `None`
+    /// when there is nothing to write.
+    pub fn spill_later(
+        &mut self,
+        open: impl FnOnce() -> std::io::Result<std::fs::File>,
+    ) -> std::io::Result<Option<SpillJob>> {
         if !cfg!(unix) {
-            return Ok(());
+            return Ok(None);
         }
         let full = self.len() / PER_BUFFER;
         if !self.buffers[..full].iter().any(Option::is_some) {
-            return Ok(());
+            return Ok(None);
         }
         if self.spilled.is_none() {
             self.spilled = Some(Spilled {
@@ -276,20 +307,22 @@ impl PackedLeads {
         }
         let spilled = self.spilled.as_mut().expect("a spill file");
         spilled.at.resize(self.buffers.len(), (0, 0));
+        let mut writes = Vec::new();
         for b in 0..full {
-            // Written first, dropped after: a buffer that could not be written stays held.
-            let Some(buffer) = self.buffers[b].as_deref() else {
+            let Some(buffer) = self.buffers[b].take() else {
                 continue;
             };
             let len = u32::try_from(buffer.len()).expect("a buffer under 4 GB");
             // An empty buffer (leads of no bytes do not exist) would read as not spilled.
             debug_assert!(len > 0);
-            write_at(&spilled.file, buffer, spilled.end)?;
             spilled.at[b] = (spilled.end, len);
+            writes.push((spilled.end, buffer));
             spilled.end += u64::from(len);
-            self.buffers[b] = None;
         }
-        Ok(())
+        Ok(Some(SpillJob {
+            file: std::sync::Arc::clone(&spilled.file),
+            writes,
+        }))
     }
 
     /// Marks lead `i` as read for the last time: once every lead of its buffer is, the
@@ -587,6 +620,47 @@ mod tests {
         let gone = dir.path().join("gone");
         assert!(full.spill(|| tempfile::tempfile_in(&gone)).is_err());
         assert_eq!(full.unpack(), leads);
+    }
+
+    /// Spilled as folding does it: each window's full buffers are taken at once and
+    /// written on another thread while the next window is appended, each write waited
+    /// for before the next is taken; every lead then reads back as it was.
+    #[test]
+    fn buffers_written_on_another_thread_read_back() {
+        let leads: Vec<Lead> = (0..PER_BUFFER * 5 + 3).map(lead).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut packed = PackedLeads::default();
+        let mut writing: Option<std::thread::JoinHandle<std::io::Result<()>>> = None;
+        let mut jobs = 0;
+        for chunk in leads.chunks(PER_BUFFER + PER_BUFFER / 3) {
+            packed.append(chunk);
+            if let Some(w) = writing.take() {
+                w.join().unwrap().unwrap();
+            }
+            let job = packed
+                .spill_later(|| tempfile::tempfile_in(dir.path()))
+                .unwrap();
+            // Taken at once: only the last, partly filled buffer is still held.
+            let held = packed.buffers.iter().filter(|b| b.is_some()).count();
+            assert!(held <= 1, "{held} buffers held");
+            jobs += usize::from(job.is_some());
+            writing = job.map(|job| std::thread::spawn(move || job.write()));
+        }
+        writing.take().unwrap().join().unwrap().unwrap();
+        assert!(jobs >= 4, "{jobs} writes");
+        for i in (0..leads.len())
+            .step_by(89)
+            .chain([PER_BUFFER - 1, leads.len() - 1])
+        {
+            assert_eq!(packed.get(i), leads[i], "lead {i}");
+        }
+        assert_eq!(packed.unpack(), leads);
+        // Nothing full left to take: no job.
+        let mut few = PackedLeads::pack_slice(&leads[..5]);
+        assert!(few
+            .spill_later(|| tempfile::tempfile_in(dir.path()))
+            .unwrap()
+            .is_none());
     }
 
     /// A packed lead's bytes are its own, and its head reads as the lead's fields, from

@@ -426,6 +426,7 @@ pub fn run(
     let mut keys = LeadKeys::default();
     let mut packed = PackedLeads::default();
     let mut records_time = Duration::ZERO;
+    let mut writing = None;
     let folded = crate::allocator::hand_back_freed(|| {
         // Most leads are of one record, which folding leaves packed: their heads give
         // what is read of them here, and their bytes are packed again as they are.
@@ -469,10 +470,16 @@ pub fn run(
             // The packed leads are read again only once linked: each full buffer goes to
             // a file in the staging folder as it is made (unlinked, so it goes with the
             // process), and linking's arrays take the memory instead (0.4 GB at a
-            // million leads).
-            set_aside(&mut packed, staged.path())
+            // million leads). The kernel's copying of them (0.7 CPU-s at a million
+            // leads) is done on a thread of its own while the next window is folded,
+            // instead of with the pool waiting; each write is waited for before the
+            // next, and the last once folding is done, before any lead is read back.
+            set_aside_done(writing.take(), staged.path())?;
+            writing = set_aside_later(&mut packed, staged.path())?;
+            Ok::<(), WriteError>(())
         })
     })?;
+    set_aside_done(writing.take(), staged.path())?;
     let mut rest = &folded[..];
     for (source, len) in part_sizes {
         let (part, after) = rest.split_at(len);
@@ -932,10 +939,38 @@ fn match_targets(
 fn set_aside(packed: &mut PackedLeads, dir: &Path) -> Result<(), WriteError> {
     packed
         .spill(|| tempfile::tempfile_in(dir))
-        .map_err(|source| WriteError::Io {
-            path: format!("{} (leads set aside on disk)", dir.display()),
-            source,
-        })
+        .map_err(aside_error(dir))
+}
+
+/// A write of leads set aside, on a thread of its own.
+type Writing = std::thread::JoinHandle<std::io::Result<()>>;
+
+/// [`set_aside`], with the writing done on a thread of its own (see
+/// [`PackedLeads::spill_later`]): none of `packed`'s leads may be read before
+/// [`set_aside_done`] has waited for it.
+fn set_aside_later(packed: &mut PackedLeads, dir: &Path) -> Result<Option<Writing>, WriteError> {
+    let job = packed
+        .spill_later(|| tempfile::tempfile_in(dir))
+        .map_err(aside_error(dir))?;
+    Ok(job.map(|job| std::thread::spawn(move || job.write())))
+}
+
+/// Waits for a write of [`set_aside_later`], if there is one.
+fn set_aside_done(writing: Option<Writing>, dir: &Path) -> Result<(), WriteError> {
+    let Some(writing) = writing else {
+        return Ok(());
+    };
+    writing
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(aside_error(dir))
+}
+
+fn aside_error(dir: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: format!("{} (leads set aside on disk)", dir.display()),
+        source,
+    }
 }
 
 /// Each target's payloads, from its matched export ([`match_targets`]): a create,
