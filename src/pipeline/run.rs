@@ -430,7 +430,7 @@ pub fn run(
     let folded = crate::allocator::hand_back_freed(|| {
         // Most leads are of one record, which folding leaves packed: their heads give
         // what is read of them here, and their bytes are packed again as they are.
-        fold::try_fold(parts, FOLD_WINDOW, |window| {
+        let folded = fold::try_fold(parts, FOLD_WINDOW, |window| {
             let heads: Vec<LeadHead> = window.par_iter().map(FoldedLead::head).collect();
             for head in &heads {
                 sources[head.source.source_index].counts.leads += 1;
@@ -477,9 +477,11 @@ pub fn run(
             set_aside_done(writing.take(), staged.path())?;
             writing = set_aside_later(&mut packed, staged.path())?;
             Ok::<(), WriteError>(())
-        })
+        })?;
+        // The last window's buffers are freed once written, before memory is handed back.
+        set_aside_done(writing.take(), staged.path())?;
+        Ok::<_, WriteError>(folded)
     })?;
-    set_aside_done(writing.take(), staged.path())?;
     let mut rest = &folded[..];
     for (source, len) in part_sizes {
         let (part, after) = rest.split_at(len);
