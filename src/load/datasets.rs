@@ -632,7 +632,7 @@ pub(crate) fn dictionary(
 
 /// A column's distinct values in order of first appearance, each with its key (its
 /// place): looked for among the list while it is short, by hash past 16 values.
-struct Words<T> {
+pub(crate) struct Words<T> {
     list: Vec<T>,
     index: Option<foldhash::HashMap<T, u32>>,
 }
@@ -670,7 +670,7 @@ impl<T: Copy + Eq + std::hash::Hash> Words<T> {
     /// (their definition level says they are null, so it is never read). `None` when a
     /// column of more than 128 rows is more than half distinct values (see
     /// [`vocabulary`]).
-    fn keys_of(
+    pub(crate) fn keys_of(
         len: usize,
         validity: Option<&polars_arrow::bitmap::Bitmap>,
         value: impl Fn(usize) -> T,

@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -85,57 +86,38 @@ struct Said {
 
 /// A kept adjustment or violation: whether it is a violation, its field, its words and
 /// its JSON.
-type Kept = (bool, Box<str>, Box<str>, Box<RawValue>);
-
-/// Where a line's adjustment or violation has its JSON.
-enum SaidAt {
-    /// Kept: under this hash, at this place.
-    Kept(u64, usize),
-    /// Made for this line: at this place among them.
-    Made(usize),
-}
+type Kept = (bool, Box<str>, Box<str>, Rc<RawValue>);
 
 impl Said {
     const MOST: usize = 4096;
 
-    /// Where the JSON of `value` is (a violation or not, of `field`, saying `text`),
-    /// keeping it if it is new and there is room, else making it into `made`.
-    fn place(
+    /// The JSON of `value` (a violation or not, of `field`, saying `text`): the kept
+    /// one, or made now and kept while there is room.
+    fn json(
         &mut self,
         violation: bool,
         field: &str,
         text: &str,
         value: &impl Serialize,
-        made: &mut Vec<Box<RawValue>>,
-    ) -> SaidAt {
+    ) -> Rc<RawValue> {
         use std::hash::BuildHasher;
         let hash = foldhash::fast::FixedState::with_seed(0x5a1d).hash_one((violation, field, text));
         let found = self.kept.get(&hash).and_then(|kept| {
             kept.iter()
-                .position(|(v, f, t, _)| *v == violation && &**f == field && &**t == text)
+                .find(|(v, f, t, _)| *v == violation && &**f == field && &**t == text)
         });
-        let json = || serde_json::value::to_raw_value(value).expect("notes serialize");
-        match found {
-            Some(at) => SaidAt::Kept(hash, at),
-            None if self.held < Said::MOST => {
-                let kept = self.kept.entry(hash).or_default();
-                kept.push((violation, field.into(), text.into(), json()));
-                self.held += 1;
-                SaidAt::Kept(hash, kept.len() - 1)
-            }
-            None => {
-                made.push(json());
-                SaidAt::Made(made.len() - 1)
-            }
+        if let Some((.., json)) = found {
+            return Rc::clone(json);
         }
-    }
-
-    /// The JSON at `at`.
-    fn at<'a>(&'a self, at: &SaidAt, made: &'a [Box<RawValue>]) -> &'a RawValue {
-        match *at {
-            SaidAt::Kept(hash, i) => &self.kept[&hash][i].3,
-            SaidAt::Made(i) => &made[i],
+        let json: Rc<RawValue> = serde_json::value::to_raw_value(value)
+            .expect("notes serialize")
+            .into();
+        if self.held < Said::MOST {
+            let kept = (violation, field.into(), text.into(), Rc::clone(&json));
+            self.kept.entry(hash).or_default().push(kept);
+            self.held += 1;
         }
+        json
     }
 }
 
@@ -272,36 +254,37 @@ pub fn render(
             // Room for the body and the rest of the line (about 200 bytes, and each
             // adjustment's or violation's field and note).
             let room = body.get().len() + 256 + 128 * (adjustments.len() + violations.len());
-            let line = SAID.with_borrow_mut(|said| {
-                let mut made = Vec::new();
-                let adjusted: Vec<SaidAt> = adjustments
-                    .iter()
-                    .map(|a| said.place(false, &a.field, &a.note, a, &mut made))
-                    .collect();
-                let broken: Vec<SaidAt> = violations
-                    .iter()
-                    .map(|v| said.place(true, &v.field, &v.message, v, &mut made))
-                    .collect();
-                let json_of = |places: &[SaidAt]| -> Vec<&RawValue> {
-                    places.iter().map(|at| said.at(at, &made)).collect()
-                };
-                let (adjustments, violations) = (json_of(&adjusted), json_of(&broken));
-                json(
-                    &Line {
-                        op: request.op,
-                        method: request.method,
-                        path: &request.path,
-                        content_type: request.content_type,
-                        idempotency_key: &key,
-                        contact_id: &contact_id,
-                        target_id: target_id.as_deref(),
-                        body: &body,
-                        adjustments: &adjustments,
-                        violations: &violations,
-                    },
-                    room,
-                )
-            });
+            let (adjusted, broken): (Vec<Rc<RawValue>>, Vec<Rc<RawValue>>) =
+                SAID.with_borrow_mut(|said| {
+                    (
+                        adjustments
+                            .iter()
+                            .map(|a| said.json(false, &a.field, &a.note, a))
+                            .collect(),
+                        violations
+                            .iter()
+                            .map(|v| said.json(true, &v.field, &v.message, v))
+                            .collect(),
+                    )
+                });
+            fn raw(notes: &[Rc<RawValue>]) -> Vec<&RawValue> {
+                notes.iter().map(|n| &**n).collect()
+            }
+            let line = json(
+                &Line {
+                    op: request.op,
+                    method: request.method,
+                    path: &request.path,
+                    content_type: request.content_type,
+                    idempotency_key: &key,
+                    contact_id: &contact_id,
+                    target_id: target_id.as_deref(),
+                    body: &body,
+                    adjustments: &raw(&adjusted),
+                    violations: &raw(&broken),
+                },
+                room,
+            );
             let sent = (keep_sent && violations.is_empty()).then(|| {
                 let op = if request.op == Op::Create {
                     "create"

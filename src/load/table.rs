@@ -14,7 +14,7 @@ use polars_arrow::datatypes::ArrowDataType;
 
 use crate::load::datasets::{
     dictionary, float_into, join_into, time_into, write_csv, write_csv_and_parquet, write_parquet,
-    write_parquet_arrays, CsvFile, WriteError,
+    write_parquet_arrays, CsvFile, Words, WriteError,
 };
 
 /// One column's values.
@@ -63,34 +63,21 @@ impl<'a> Values<'a> {
     }
 
     /// Text named by ids, each id one word and each word one id (a lead's index and its
-    /// key), as [`Values::Coded`] with the dictionary the text itself would get from
+    /// key), as [`Values::Coded`] with the dictionary the text itself gets from
     /// `vocabulary` in `datasets.rs` (what `leadrecon merge` writes from the parts'
-    /// text): words in order of first appearance, or no dictionary but the text when a
-    /// column of more than 128 rows is more than half distinct words. Sorted ids (the
-    /// first lead of `matches.parquet`'s pairs) come in runs: a row is compared with the
-    /// row before, and only an id that starts a run is looked up.
+    /// text): the same [`Words::keys_of`] over the ids instead of the words, so words in
+    /// order of first appearance, or no dictionary but the text when a column of more
+    /// than 128 rows is more than half distinct. Sorted ids (the first lead of
+    /// `matches.parquet`'s pairs) come in runs: a row is compared with the row before,
+    /// and only an id that starts a run is looked up.
     pub fn coded_by_id(ids: &[u32], word: impl Fn(u32) -> &'a str) -> Values<'a> {
-        let rows = ids.len();
-        let too_many = |words: usize| rows > 128 && words * 2 > rows;
-        let mut key_of: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
-        let mut words: Vec<&'a str> = Vec::new();
-        let mut keys: Vec<u32> = Vec::with_capacity(rows);
-        let mut last: Option<(u32, u32)> = None;
-        for &id in ids {
-            let key = match last {
-                Some((before, key)) if before == id => key,
-                _ => *key_of.entry(id).or_insert_with(|| {
-                    words.push(word(id));
-                    words.len() as u32 - 1
-                }),
-            };
-            if too_many(words.len()) {
-                return Values::Borrowed(ids.iter().map(|&id| word(id)).collect());
-            }
-            last = Some((id, key));
-            keys.push(key);
+        match Words::keys_of(ids.len(), None, |i| ids[i]) {
+            Some((distinct, keys)) => Values::Coded {
+                words: distinct.into_iter().map(word).collect(),
+                keys,
+            },
+            None => Values::Borrowed(ids.iter().map(|&id| word(id)).collect()),
         }
-        Values::Coded { words, keys }
     }
 }
 
